@@ -1,0 +1,76 @@
+# hci.arc_ml — developer and CI entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+# The collection must sit at ansible_collections/hci/arc_ml for Ansible and pytest to import it.
+COLL_ROOT := .build/collections
+COLL_LINK := $(COLL_ROOT)/ansible_collections/hci/arc_ml
+SANITY_ROOT := .build/sanity/ansible_collections/hci/arc_ml
+TESTBED_BUILD := sandbox/k8s/build.sh
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv collection testbed lint ruff ansible-lint changelog-lint sanity units integration test build clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@echo "== bootstrapping $(VENV) from the package registries"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP) ## create .venv with the pinned development tools
+
+collection: ## link the working tree as ansible_collections/hci/arc_ml
+	@mkdir -p $(dir $(COLL_LINK))
+	@ln -sfn $(CURDIR) $(COLL_LINK)
+
+testbed: ## build the Kubernetes testbed binaries (cached outside the repo)
+	@bash $(TESTBED_BUILD) >/dev/null
+
+lint: ruff ansible-lint changelog-lint ## ruff, ansible-lint (production profile), changelog lint
+
+ruff: $(STAMP)
+	@echo "== ruff"
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check --quiet .
+
+ansible-lint: $(STAMP) collection
+	@echo "== ansible-lint (production profile)"
+	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --offline --profile production --nocolor -q
+
+changelog-lint: $(STAMP)
+	@echo "== antsibull-changelog lint"
+	@$(BIN)/antsibull-changelog lint
+
+sanity: $(STAMP) ## ansible-test sanity from a copy at ansible_collections/hci/arc_ml
+	@echo "== ansible-test sanity"
+	@rm -rf .build/sanity && mkdir -p $(SANITY_ROOT)
+	@{ git ls-files -z; git ls-files -z --others --exclude-standard; } \
+	  | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
+	  | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	@cd $(SANITY_ROOT) && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity \
+	  --venv --python 3.11 --color no --truncate 0
+
+units: $(STAMP) collection ## unit tests
+	@$(PY) tests/run_pytest.py units tests/unit
+
+integration: $(STAMP) collection testbed ## integration tests (Kubernetes testbed + Azure sandbox)
+	@$(PY) tests/run_pytest.py integration tests/integration
+
+test: $(STAMP) ## every gate; non-zero if any fails
+	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units integration
+
+build: $(STAMP) ## build the collection tarball
+	@$(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
+
+clean: ## remove build output (keeps .venv and the testbed cache)
+	rm -rf .build .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The Kubernetes testbed: real kube-apiserver + etcd + kube-controller-manager on loopback."""
