@@ -1,0 +1,273 @@
+"""Stand-in agents: what the Arc agents and the extension manager do in a real cluster.
+
+Arc agents: once the chart is deployed in a site's cluster, the agents prove
+the onboarding identity by holding the private key whose public half ARM
+keeps; only then does the resource turn `Connected`, with the Kubernetes
+version, node and core counts read from the cluster. A removed install turns
+a connected resource `Offline`.
+
+Extension manager: for an extension operation on a connected cluster it
+installs, upgrades or uninstalls the extension's helm release (the stand-in
+Azure ML chart for Microsoft.AzureML.Kubernetes) and reports the outcome; on
+a cluster whose agents are not there it fails the operation with the error
+Azure gives when no agent answers.
+"""
+
+import json
+import logging
+import os
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from .cluster_view import arc_install, cluster_facts, public_key_certificate
+from .emulator.client import AdminClient
+
+log = logging.getLogger("sandbox.agents")
+
+CHARTS = Path(__file__).resolve().parent / "charts"
+AZUREML_TYPE = "microsoft.azureml.kubernetes"
+DEFAULT_RELEASE_NAMESPACE = "azureml"
+TICK_SECONDS = 0.5
+# How long an extension operation waits for agents before it fails (Azure waits about an hour).
+AGENT_RESPONSE_TIMEOUT = 10.0
+HELM_TIMEOUT = 120
+TERMINAL = ("Succeeded", "Failed", "Canceled")
+NO_AGENT_ERROR = {
+    "code": "ExtensionOperationFailed",
+    "message": (
+        "The extension operation failed with the following error: Unable to get response from the Agent in "
+        "time, please ensure the extension agents on the cluster are able to connect to Azure services."
+    ),
+}
+
+
+def _provisioned(arm) -> bool:
+    # AKS Arc clusters come with agents that authenticate without an onboarding key.
+    return (arm.get("kind") or "").lower() == "provisionedcluster"
+
+
+def _key_matches(install, arm) -> bool:
+    return (
+        bool(install.private_key_pem)
+        and public_key_certificate(install.private_key_pem) == arm["agentPublicKeyCertificate"]
+    )
+
+
+def _nested(settings: dict) -> dict:
+    """Dotted configuration keys become nested helm values, as `--set a.b=c` would."""
+    values = {}
+    for dotted, value in settings.items():
+        node = values
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node[leaf] = value
+    return values
+
+
+def run_helm(helm, cluster, *args):
+    return subprocess.run(
+        [helm, f"--kubeconfig={cluster.kubeconfig}", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=HELM_TIMEOUT,
+    )
+
+
+class Agents:
+    def __init__(self, sites, clusters: dict, emulator_info: dict, directory: Path, bin_dir: Path):
+        self.sites = sites
+        self.clusters = clusters
+        self.admin = AdminClient(emulator_info["url"], emulator_info["ca_bundle"])
+        self.status_dir = Path(directory) / "agents"
+        self.status_dir.mkdir(parents=True, exist_ok=True)
+        self.helm = str(Path(bin_dir) / "helm")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stand-in-agents", daemon=True)
+        self._waiting_since = {}
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("stand-in agents: tick failed; retrying")
+            self._stop.wait(TICK_SECONDS)
+
+    # One pass over every site.
+
+    def tick(self):
+        arm_clusters = {c["id"].lower(): c for c in self.admin.clusters()}
+        by_identity = {
+            (c["subscriptionId"].lower(), c["resourceGroup"].lower(), c["name"].lower()): c
+            for c in arm_clusters.values()
+        }
+        served = set()
+        for site_name, cluster in self.clusters.items():
+            arm = self._arc_agents(site_name, cluster, by_identity)
+            if arm is not None:
+                served.add(arm["id"].lower())
+                self._extension_manager(cluster, arm)
+        for arm_id, arm in arm_clusters.items():
+            if arm_id not in served:
+                self._no_agents(arm)
+
+    def _arc_agents(self, site_name, cluster, by_identity):
+        """Report the site's cluster to ARM; return the ARM cluster its agents serve, or None."""
+        api = cluster.api()
+        install = arc_install(api)
+        status = {"site": site_name, "connectivity": "NotInstalled"}
+        arm = None
+        if install is not None:
+            arm = by_identity.get(install.resource)
+            status.update(release=install.release_status, resource=list(install.resource))
+            if arm is None:
+                status["connectivity"] = "NoResource"
+            elif install.release_status != "deployed":
+                status["connectivity"] = "AgentsNotRunning"
+                arm = None
+            elif not _provisioned(arm) and not _key_matches(install, arm):
+                # The agents cannot authenticate as this resource: it stays Connecting.
+                status["connectivity"] = "KeyMismatch"
+                arm = None
+            else:
+                status["connectivity"] = "Connected"
+                self._report_connected(api, install, arm)
+        self._write_status(site_name, status)
+        return arm
+
+    def _report_connected(self, api, install, arm):
+        facts = cluster_facts(api)
+        facts["agentVersion"] = install.config.get("AZURE_ARC_AGENT_VERSION") or arm.get("agentVersion")
+        reported = {k: arm.get(k) for k in facts}
+        if arm.get("connectivityStatus") != "Connected" or reported != facts:
+            self.admin.report_cluster(arm["id"], connectivityStatus="Connected", **facts)
+            log.info("agents of %s: Connected", arm["id"])
+
+    def _no_agents(self, arm):
+        if arm.get("connectivityStatus") == "Connected" and not _provisioned(arm):
+            self.admin.report_cluster(arm["id"], connectivityStatus="Offline")
+            log.info("agents of %s gone: Offline", arm["id"])
+        now = time.monotonic()
+        for ext in arm["extensions"]:
+            op = ext.get("operation")
+            if not op or op["status"] in TERMINAL:
+                continue
+            if op["action"] == "delete":
+                # Deleting needs no agent answer to remove the Azure side.
+                self.admin.report_extension(ext["id"], "Deleted")
+                continue
+            since = self._waiting_since.setdefault(op["id"], now)
+            if now - since >= AGENT_RESPONSE_TIMEOUT:
+                self.admin.report_extension(ext["id"], "Failed", NO_AGENT_ERROR)
+                self._waiting_since.pop(op["id"], None)
+                log.info("extension %s: no agent answered, Failed", ext["id"])
+
+    # Extensions.
+
+    def _extension_manager(self, cluster, arm):
+        for ext in arm["extensions"]:
+            op = ext.get("operation")
+            if not op or op["status"] in TERMINAL:
+                continue
+            namespace = ext.get("releaseNamespace") or DEFAULT_RELEASE_NAMESPACE
+            try:
+                if op["action"] == "delete":
+                    self._helm(cluster, "uninstall", ext["name"], "--namespace", namespace, "--ignore-not-found")
+                    self.admin.report_extension(ext["id"], "Deleted")
+                else:
+                    version = self._install(cluster, ext, namespace)
+                    self.admin.report_extension(ext["id"], "Succeeded", current_version=version)
+                log.info("extension %s: %s done", ext["id"], op["action"])
+            except subprocess.CalledProcessError as err:
+                message = (err.stderr or "").strip().splitlines()[-1:] or ["helm failed"]
+                self.admin.report_extension(
+                    ext["id"],
+                    "Failed",
+                    {
+                        "code": "ExtensionOperationFailed",
+                        "message": f"The extension operation failed with the following error: {message[0]}",
+                    },
+                )
+
+    def _install(self, cluster, ext, namespace):
+        if ext["extensionType"].lower() != AZUREML_TYPE:
+            return ext.get("version") or "1.0.0"
+        chart = CHARTS / "azureml"
+        values = _nested(ext.get("configurationSettings") or {})
+        values["cluster_name"] = ext["id"].split("/providers/Microsoft.KubernetesConfiguration")[0]
+        fd, path = tempfile.mkstemp(prefix="ext-values-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(values, f)
+            self._helm(
+                cluster,
+                "upgrade",
+                "--install",
+                ext["name"],
+                str(chart),
+                "--namespace",
+                namespace,
+                "--create-namespace",
+                "--values",
+                path,
+            )
+        finally:
+            os.unlink(path)
+        chart_meta = (chart / "Chart.yaml").read_text()
+        return next(line.split(":", 1)[1].strip() for line in chart_meta.splitlines() if line.startswith("version:"))
+
+    def _helm(self, cluster, *args):
+        return run_helm(self.helm, cluster, *args)
+
+    def preinstall_provisioned(self, site, cluster, subscription_id, tenant_id):
+        """AKS Arc clusters are born connected: their agents are already in the cluster."""
+        values = {
+            "global": {
+                "subscriptionId": subscription_id,
+                "resourceGroupName": site.resource_group,
+                "resourceName": site.name,
+                "location": site.location,
+                "tenantId": tenant_id,
+                "kubernetesDistro": "AKS",
+                "kubernetesInfra": "azure_stack_hci",
+            }
+        }
+        fd, path = tempfile.mkstemp(prefix="arc-values-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(values, f)
+            self._helm(
+                cluster,
+                "upgrade",
+                "--install",
+                "azure-arc",
+                str(CHARTS / "azure-arc"),
+                "--namespace",
+                "azure-arc-release",
+                "--create-namespace",
+                "--values",
+                path,
+            )
+        finally:
+            os.unlink(path)
+
+    def _write_status(self, site_name, status):
+        path = self.status_dir / f"{site_name}.json"
+        text = json.dumps(status)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
