@@ -1,16 +1,11 @@
 """Fixtures shared by the integration tests: the Kubernetes testbed and the whole sandbox."""
 
 import os
-import shlex
 import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-SITES = Path(__file__).resolve().parent / "sites.yml"
+from sandbox_support import REPO, SITES, Sandbox, read_env_file, sandbox_cli
 
 
 @pytest.fixture(scope="session")
@@ -45,61 +40,6 @@ def start_cluster(testbed_bin, tmp_path_factory):
         cluster.stop()
 
 
-def read_env_file(path: Path) -> dict:
-    """The variables an env.sh exports (PATH resolved against this process's PATH)."""
-    env = {}
-    for line in path.read_text().splitlines():
-        if not line.startswith("export "):
-            continue
-        name, _, value = line[len("export ") :].partition("=")
-        env[name] = shlex.split(value.replace('"$PATH"', os.environ["PATH"]))[0]
-    return env
-
-
-@dataclass
-class Sandbox:
-    """A running `python -m sandbox up`: its directory, the env.sh variables and the admin client."""
-
-    dir: Path
-    env: dict
-
-    @property
-    def inventory(self) -> Path:
-        return self.dir / "inventory.yml"
-
-    @property
-    def admin(self):
-        from sandbox.emulator.client import AdminClient
-
-        return AdminClient(self.env["ARCML_SANDBOX_URL"], self.env["REQUESTS_CA_BUNDLE"])
-
-    def kubeconfig(self, site: str) -> Path:
-        return self.dir / f"kubeconfig-{site}.yaml"
-
-    def kube_api(self, site: str):
-        import json
-
-        from sandbox.k8s.controlplane import Cluster
-
-        state = json.loads((self.dir / "clusters" / site / "cluster.json").read_text())
-        return Cluster(site, self.dir / "clusters" / site, state["ports"]["api"]).api()
-
-    def process_env(self) -> dict:
-        """This process's environment plus env.sh: what a user has after sourcing it."""
-        return {**os.environ, **self.env}
-
-
-def sandbox_cli(*args, check=True, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "sandbox", *args],
-        cwd=REPO,
-        check=check,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 @pytest.fixture(scope="session")
 def sandbox(testbed_bin, tmp_path_factory):
     """The sandbox on tests/integration/sites.yml, shared by the session; stopped at the end."""
@@ -109,3 +49,18 @@ def sandbox(testbed_bin, tmp_path_factory):
         yield Sandbox(directory, read_env_file(directory / "env.sh"))
     finally:
         sandbox_cli("down", "--dir", str(directory), check=False)
+
+
+@pytest.fixture
+def sandbox_playbook(sandbox, tmp_path):
+    """run(tasks, *ansible_playbook_args, env=None, ignore_errors=True) against the session sandbox.
+
+    Tasks run on localhost with env.sh's variables; returns playbook_runner.PlaybookRun with every
+    task's registered result in `.results` (in order), the full output and the return code.
+    """
+    from playbook_runner import run_tasks
+
+    def run(tasks, *args, **kwargs):
+        return run_tasks(tasks, sandbox.env, tmp_path, *args, **kwargs)
+
+    return run

@@ -14,9 +14,9 @@ import time
 
 import pytest
 import requests
-from conftest import REPO, sandbox_cli
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sandbox_support import REPO, sandbox_cli
 
 pytestmark = pytest.mark.sandbox
 
