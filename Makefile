@@ -10,7 +10,11 @@ STAMP := $(VENV)/.installed
 # The collection must sit at ansible_collections/hci/arc_ml for Ansible and pytest to import it.
 COLL_ROOT := .build/collections
 COLL_LINK := $(COLL_ROOT)/ansible_collections/hci/arc_ml
-SANITY_ROOT := .build/sanity/ansible_collections/hci/arc_ml
+# Sanity runs on a copy outside the work tree (inside it, ansible-test would ask this repository's git
+# for the file list, which .gitignore hides), one copy per run so parallel runs do not collide. The copy
+# holds the collection content and its unit and sanity tests; the sandbox, the benchmark and the pytest
+# integration suite are development tools that are not shipped (galaxy.yml build_ignore).
+SANITY_EXCLUDE := ^(sandbox|bench|tests/integration|tests/unit/sandbox|\.ci)/
 TESTBED_BUILD := sandbox/k8s/build.sh
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export PYTHONDONTWRITEBYTECODE := 1
@@ -53,12 +57,13 @@ changelog-lint: $(STAMP)
 
 sanity: $(STAMP) ## ansible-test sanity from a copy at ansible_collections/hci/arc_ml
 	@echo "== ansible-test sanity"
-	@rm -rf .build/sanity && mkdir -p $(SANITY_ROOT)
-	@{ git ls-files -z; git ls-files -z --others --exclude-standard; } \
-	  | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
-	  | tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
-	@cd $(SANITY_ROOT) && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity \
-	  --venv --python 3.11 --color no --truncate 0
+	@base=$$(mktemp -d "$${TMPDIR:-/tmp}/hci-arc-ml-sanity.XXXXXX") && root=$$base/ansible_collections/hci/arc_ml \
+	  && trap 'rm -rf "$$base"' EXIT && mkdir -p "$$root" \
+	  && { git ls-files; git ls-files --others --exclude-standard; } | grep -Ev '$(SANITY_EXCLUDE)' \
+	     | while IFS= read -r f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
+	     | tar --null -T - -cf - | tar -xf - -C "$$root" \
+	  && cd "$$root" && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity \
+	     --venv --python 3.11 --color no --truncate 0
 
 units: $(STAMP) collection ## unit tests
 	@$(PY) tests/run_pytest.py units tests/unit

@@ -18,7 +18,7 @@ def main(gates):
     print("\n== gates")
     for gate, rc, seconds in results:
         print(f"  {'PASS' if rc == 0 else 'FAIL'}  {gate:<16} {seconds:7.1f}s")
-    failed = sum(1 for _, rc, _ in results if rc)
+    failed = sum(1 for result in results if result[1])
     print(f"gates: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
