@@ -64,3 +64,112 @@ def sandbox_cli(*args, check=True, timeout=300):
         text=True,
         timeout=timeout,
     )
+
+
+# Arc onboarding done by hand (the SDK and helm), for tests of modules that need a Connected cluster
+# without depending on the connected_cluster module.
+
+ARC_CHART = REPO / "sandbox" / "charts" / "azure-arc"
+CONNECT_TIMEOUT = 60.0
+
+
+def wait_for(predicate, what, timeout=CONNECT_TIMEOUT, interval=0.1):
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(interval)
+
+
+def new_onboarding_key(bits=2048):
+    """(private key PEM, agentPublicKeyCertificate) the way az connectedk8s encodes them."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    return pem, base64.b64encode(der).decode()
+
+
+class ArmSession:
+    """Plain ARM calls against the sandbox with a token from its Entra ID stand-in."""
+
+    def __init__(self, env):
+        import requests
+
+        self.env = env
+        self.session = requests.Session()
+        # Only the sandbox's CA: the machine's REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE would otherwise win.
+        self.session.trust_env = False
+        self.session.verify = env["REQUESTS_CA_BUNDLE"]
+        base = env["AZURE_CLOUD_ENVIRONMENT"].rstrip("/")
+        metadata = self.session.get(f"{base}/metadata/endpoints?api-version=2022-09-01", timeout=10).json()
+        scope = metadata["authentication"]["audiences"][0].rstrip("/") + "/.default"
+        token = self.session.post(
+            f"{metadata['authentication']['loginEndpoint'].rstrip('/')}/{env['AZURE_TENANT_ID']}/oauth2/v2.0/token",
+            data={"grant_type": "client_credentials", "client_id": env["AZURE_CLIENT_ID"],
+                  "client_secret": env["AZURE_CLIENT_SECRET"], "scope": scope},
+            timeout=10,
+        )  # fmt: skip
+        token.raise_for_status()
+        self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        self.base = base
+        self.subscription = f"/subscriptions/{env['AZURE_SUBSCRIPTION_ID']}"
+
+    def call(self, method, path, api_version, **kwargs):
+        sep = "&" if "?" in path else "?"
+        return self.session.request(method, f"{self.base}{path}{sep}api-version={api_version}", timeout=30, **kwargs)
+
+    def register(self, *namespaces):
+        for namespace in namespaces:
+            self.call("POST", f"{self.subscription}/providers/{namespace}/register", "2022-09-01").raise_for_status()
+
+        def state(ns):
+            return self.call("GET", f"{self.subscription}/providers/{ns}", "2022-09-01").json()["registrationState"]
+
+        wait_for(lambda: all(state(ns) == "Registered" for ns in namespaces), "provider registration")
+
+    def cluster_id(self, resource_group, name):
+        provider = "providers/Microsoft.Kubernetes/connectedClusters"
+        return f"{self.subscription}/resourceGroups/{resource_group}/{provider}/{name}"
+
+
+def connect_site(sandbox, site, resource_group, location="eastus", name=None):
+    """Onboard a sandbox site to Arc by hand and wait until ARM reports it Connected; return its ARM id."""
+    name = name or site
+    arm = ArmSession(sandbox.env)
+    arm.register("Microsoft.Kubernetes", "Microsoft.KubernetesConfiguration", "Microsoft.ExtendedLocation")
+    pem, public = new_onboarding_key()
+    cluster_id = arm.cluster_id(resource_group, name)
+    body = {"location": location, "identity": {"type": "SystemAssigned"},
+            "properties": {"agentPublicKeyCertificate": public, "distribution": "aks_workload",
+                           "infrastructure": "azure_stack_hci"}}  # fmt: skip
+    arm.call("PUT", cluster_id, "2024-01-01", json=body).raise_for_status()
+    values = {"global": {"subscriptionId": sandbox.env["AZURE_SUBSCRIPTION_ID"], "resourceGroupName": resource_group,
+                         "resourceName": name, "location": location, "tenantId": sandbox.env["AZURE_TENANT_ID"],
+                         "onboardingPrivateKey": pem}}  # fmt: skip
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(values, f)
+        f.flush()
+        subprocess.run(
+            ["helm", f"--kubeconfig={sandbox.kubeconfig(site)}", "upgrade", "--install", "azure-arc", str(ARC_CHART),
+             "--namespace", "azure-arc-release", "--create-namespace", "--values", f.name],
+            env=sandbox.process_env(), check=True, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    wait_for(
+        lambda: arm.call("GET", cluster_id, "2024-01-01").json()["properties"].get("connectivityStatus") == "Connected",
+        f"{name} Connected",
+    )
+    return cluster_id
