@@ -1,0 +1,94 @@
+"""The Arc config data plane (specs/arc-connect.md §5): which agent chart to install, with which values.
+
+Served under `dataplaneEndpoints.arcConfigEndpoint` of the cloud metadata.
+The repositoryPath names this emulator's OCI registry; clients insert `/v2/`
+before the chart name, as `az connectedk8s` does for MCR:
+  repositoryPath  127.0.0.1:PORT/azurearck8s/stable/azure-arc-k8sagents:1.26.0
+  helm pull       oci://127.0.0.1:PORT/azurearck8s/stable/v2/azure-arc-k8sagents --version 1.26.0
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import charts, resources
+from .arm import ArmError, ArmRequest, Router, json_response
+from .connected_clusters import TYPE_PATH as CLUSTER_TYPE_PATH
+from .metadata import ARC_CONFIG_PATH
+from .providers import normalize_location
+
+AGENT_CHART = "azure-arc-k8sagents"
+RELEASE_TRAIN = "stable"
+
+
+def repository(train: str = RELEASE_TRAIN) -> str:
+    """The registry repository the agent chart is pulled from (with the /v2/ the client inserts)."""
+    return f"azurearck8s/{train}/v2/{AGENT_CHART}"
+
+
+def publish_agent_chart(ctx) -> charts.ChartPackage:
+    chart = charts.package(charts.ARC_AGENT_CHART_DIR)
+    ctx.registry.publish_chart(repository(), chart)
+    ctx.agent_chart = chart
+    return chart
+
+
+def _repository_path(ctx, train: str) -> str:
+    if train.lower() != RELEASE_TRAIN:
+        raise ArmError(400, "InvalidReleaseTrain", f"Release train '{train}' is not available; use '{RELEASE_TRAIN}'.")
+    return f"{ctx.registry_host}/azurearck8s/{RELEASE_TRAIN}/{AGENT_CHART}:{ctx.agent_chart.version}"
+
+
+async def health_check(req: ArmRequest) -> web.Response:
+    return web.Response(text="Health check passed.")
+
+
+def _feature_setting(properties: dict, feature: str, setting: str):
+    for configuration in properties.get("arcAgentryConfigurations") or []:
+        if configuration.get("feature") == feature:
+            return (configuration.get("settings") or {}).get(setting)
+    return None
+
+
+async def get_helm_settings(req: ArmRequest) -> web.Response:
+    body = await req.json_object()
+    cluster_id = body.get("id")
+    if not isinstance(cluster_id, str):
+        raise ArmError(
+            400, "BadRequest", "The request body must be the connected cluster resource, including its 'id'."
+        )
+    cluster = resources.body(req.ctx, cluster_id)
+    if cluster is None or cluster["type"].lower() != CLUSTER_TYPE_PATH.lower():
+        raise ArmError(404, "ResourceNotFound", f"The connected cluster '{cluster_id}' was not found.")
+    properties = body.get("properties") or {}
+    auto_upgrade = (properties.get("arcAgentProfile") or {}).get("agentAutoUpgrade", "Enabled")
+    bundle = _feature_setting(properties, "extensionSets", "versionManagedExtensions")
+    parts = cluster["id"].split("/")
+    values = {
+        "global.subscriptionId": parts[2],
+        "global.resourceGroupName": parts[4],
+        "global.resourceName": cluster["name"],
+        "global.extensionBundleFeatureFlag": "Disabled" if bundle == "Disabled" else "Enabled",
+        "global.location": normalize_location(body.get("location") or cluster["location"]),
+        "global.tenantId": req.ctx.store.tenant_id,
+        "systemDefaultValues.azureArcAgents.autoUpdate": "False" if auto_upgrade == "Disabled" else "True",
+    }
+    return json_response(
+        {
+            "repositoryPath": _repository_path(req.ctx, req.query("releaseTrain") or RELEASE_TRAIN),
+            "helmValuesContent": values,
+            "apiServerFlags": None,
+        }
+    )
+
+
+async def get_latest_helm_package_path(req: ArmRequest) -> web.Response:
+    return json_response({"repositoryPath": _repository_path(req.ctx, req.query("releaseTrain") or RELEASE_TRAIN)})
+
+
+def register(router: Router) -> None:
+    base = ARC_CONFIG_PATH + "/azure-arc-k8sagents"
+    options = {"auth": "token"}
+    router.add("POST", base + "/healthCheck", health_check, **options)
+    router.add("POST", base + "/GetHelmSettings", get_helm_settings, **options)
+    router.add("POST", base + "/GetLatestHelmPackagePath", get_latest_helm_package_path, **options)
