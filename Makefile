@@ -57,6 +57,7 @@ changelog-lint: $(STAMP)
 
 sanity: $(STAMP) ## ansible-test sanity from a copy at ansible_collections/hci/arc_ml
 	@echo "== ansible-test sanity"
+	@$(PY) tests/sanity/get_pip.py --install
 	@base=$$(mktemp -d "$${TMPDIR:-/tmp}/hci-arc-ml-sanity.XXXXXX") && root=$$base/ansible_collections/hci/arc_ml \
 	  && trap 'rm -rf "$$base"' EXIT && mkdir -p "$$root" \
 	  && { git ls-files; git ls-files --others --exclude-standard; } | grep -Ev '$(SANITY_EXCLUDE)' \

@@ -7,40 +7,15 @@ cluster becomes a helm release in namespace azureml; on a cluster without
 agents it fails with Azure's error.
 """
 
-import base64
 import json
 import os
 import time
 
 import pytest
 import requests
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from sandbox_support import REPO, sandbox_cli
+from sandbox_support import ARC_CHART, ArmSession, new_onboarding_key, read_env_file, sandbox_cli, wait_for
 
 pytestmark = pytest.mark.sandbox
-
-ARC_CHART = REPO / "sandbox" / "charts" / "azure-arc"
-TIMEOUT = 30.0
-
-
-def wait_for(predicate, what, timeout=TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
-        time.sleep(0.1)
-
-
-def new_key():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
-    ).decode()
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
-    return pem, base64.b64encode(der).decode()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +25,6 @@ def clients(sandbox):
     from azure.mgmt.kubernetesconfiguration.extensions import KubernetesConfigurationExtensionsMgmtClient
 
     env = sandbox.env
-    os.environ["REQUESTS_CA_BUNDLE"] = env["REQUESTS_CA_BUNDLE"]
     metadata = requests.get(
         f"{env['AZURE_CLOUD_ENVIRONMENT']}/metadata/endpoints?api-version=2022-09-01",
         verify=env["REQUESTS_CA_BUNDLE"],
@@ -65,7 +39,7 @@ def clients(sandbox):
         disable_instance_discovery=True,
         connection_verify=env["REQUESTS_CA_BUNDLE"],
     )
-    register_providers(env, credential.get_token(scope).token)
+    ArmSession(env).register("Microsoft.Kubernetes", "Microsoft.KubernetesConfiguration")
     common = {
         "base_url": env["AZURE_CLOUD_ENVIRONMENT"],
         "credential_scopes": [scope],
@@ -76,22 +50,6 @@ def clients(sandbox):
         ConnectedKubernetesClient(credential, env["AZURE_SUBSCRIPTION_ID"], **common),
         KubernetesConfigurationExtensionsMgmtClient(credential, env["AZURE_SUBSCRIPTION_ID"], **common),
     )  # fmt: skip
-
-
-def register_providers(env, token):
-    base = f"{env['AZURE_CLOUD_ENVIRONMENT']}/subscriptions/{env['AZURE_SUBSCRIPTION_ID']}/providers"
-    call = {"headers": {"Authorization": f"Bearer {token}"}, "verify": env["REQUESTS_CA_BUNDLE"]}
-    namespaces = ("Microsoft.Kubernetes", "Microsoft.KubernetesConfiguration")
-    for namespace in namespaces:
-        requests.post(f"{base}/{namespace}/register?api-version=2022-09-01", timeout=10, **call).raise_for_status()
-
-    def state(ns):
-        return requests.get(f"{base}/{ns}?api-version=2022-09-01", timeout=10, **call).json()["registrationState"]
-
-    wait_for(
-        lambda: all(state(ns) == "Registered" for ns in namespaces),
-        "provider registration",
-    )
 
 
 def install_arc_chart(sandbox, site, resource_group, name, private_key_pem, tmp_path):
@@ -126,8 +84,8 @@ def put_cluster(cc, resource_group, name, public_key):
 
 def test_cluster_connects_only_with_the_matching_private_key(sandbox, clients, tmp_path):
     cc, _ = clients
-    right_pem, right_public = new_key()
-    wrong_pem, _ = new_key()
+    right_pem, right_public = new_onboarding_key()
+    wrong_pem, _ = new_onboarding_key()
     created = put_cluster(cc, "rg-it-linux", "it-linux", right_public)
     assert created.connectivity_status == "Connecting"
 
@@ -183,7 +141,7 @@ def test_extension_on_a_cluster_without_agents_fails_with_the_azure_error(sandbo
     from azure.mgmt.kubernetesconfiguration.extensions.models import Extension
 
     cc, ext = clients
-    _, public = new_key()
+    _, public = new_onboarding_key()
     put_cluster(cc, "rg-it-small", "it-small", public)
     body = Extension(extension_type="Microsoft.AzureML.Kubernetes", configuration_settings={"enableTraining": "True"})
     poller = ext.extensions.begin_create("rg-it-small", "Microsoft.Kubernetes", "connectedClusters", "it-small",
@@ -210,7 +168,6 @@ def _sandbox_pids(directory):
 
 
 def test_down_leaves_no_process_and_state_survives_a_restart(testbed_bin, tmp_path):
-    from conftest import read_env_file
 
     from sandbox.k8s.controlplane import _pid_alive
 

@@ -1,0 +1,172 @@
+"""Test doubles shared by the unit tests: a scripted HTTP transport, a fake clock, a fake credential."""
+
+import io
+import json
+import time
+
+import pytest
+import requests
+from azure.core.credentials import AccessToken
+from azure.core.pipeline.transport import HttpTransport
+from azure.core.pipeline.transport import RequestsTransportResponse as LegacyResponse
+from azure.core.rest import HttpRequest as RestRequest
+from azure.core.rest._requests_basic import RestRequestsTransportResponse
+
+
+class FakeClock:
+    """A monotonic clock that only moves when something sleeps on it."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds >= 0, f"negative sleep {seconds}"
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def reply(status=200, body=None, headers=None):
+    """A scripted answer: status, JSON-able body (or raw str), headers."""
+    return {"status": status, "body": body, "headers": headers or {}}
+
+
+class FakeTransport(HttpTransport):
+    """Answers requests from a handler `handler(request) -> reply(...)` (or raises), and records them.
+
+    A list of replies is served in order instead, one per request.
+    """
+
+    def __init__(self, handler):
+        self._handler = handler if callable(handler) else self._from_list(list(handler))
+        self.requests = []
+        self.slept = []
+
+    @staticmethod
+    def _from_list(replies):
+        def serve(request):
+            assert replies, f"unexpected request {request.method} {request.url}"
+            answer = replies.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+        return serve
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *args):
+        pass
+
+    def open(self):
+        pass
+
+    def close(self):
+        pass
+
+    def sleep(self, duration):
+        self.slept.append(duration)
+
+    def send(self, request, **kwargs):
+        self.requests.append(request)
+        answer = self._handler(request)
+        body = answer["body"]
+        if body is None:
+            content = b""
+        elif isinstance(body, (str, bytes)):
+            content = body.encode() if isinstance(body, str) else body
+        else:
+            content = json.dumps(body).encode()
+            answer["headers"].setdefault("Content-Type", "application/json")
+        raw = requests.Response()
+        raw.status_code = answer["status"]
+        raw._content = content
+        raw._content_consumed = True
+        raw.raw = io.BytesIO(content)
+        raw.headers.update(answer["headers"])
+        raw.reason = "scripted"
+        raw.url = request.url
+        if isinstance(request, RestRequest):
+            response = RestRequestsTransportResponse(request=request, internal_response=raw)
+            response.read()
+            return response
+        return LegacyResponse(request, raw)
+
+
+class FakeEntra:
+    """Answers OIDC discovery and client-credentials token requests the way Entra ID does.
+
+    `reject` is an error description to answer every token request with (HTTP 401, invalid_client).
+    """
+
+    def __init__(self, login="https://login.sandbox.local", reject=None):
+        self.login = login
+        self.reject = reject
+        self.token_requests = []
+        self.token_headers = []
+
+    def handles(self, request):
+        return request.url.startswith(self.login)
+
+    def __call__(self, request):
+        if request.url.endswith("/.well-known/openid-configuration"):
+            tenant = request.url[len(self.login) + 1 :].split("/")[0]
+            base = f"{self.login}/{tenant}"
+            return reply(
+                200,
+                {
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "issuer": f"{base}/v2.0",
+                },
+            )
+        assert request.method == "POST" and request.url.endswith("/oauth2/v2.0/token"), request.url
+        form = dict(request.data)
+        self.token_requests.append(form)
+        self.token_headers.append(dict(request.headers))
+        if self.reject:
+            return reply(401, {"error": "invalid_client", "error_description": self.reject, "error_codes": [7000215]})
+        return reply(200, {"access_token": "entra-token", "expires_in": 3600, "token_type": "Bearer"})
+
+
+class FakeCredential:
+    """A TokenCredential that records the scopes asked for, or raises `error`."""
+
+    def __init__(self, error=None):
+        self.error = error
+        self.scopes = []
+
+    def get_token(self, *scopes, **kwargs):
+        self.scopes.extend(scopes)
+        if self.error:
+            raise self.error
+        return AccessToken("fake-token", int(time.time()) + 3600)
+
+
+@pytest.fixture
+def fake_clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def make_transport():
+    return FakeTransport
+
+
+@pytest.fixture
+def make_reply():
+    return reply
+
+
+@pytest.fixture
+def fake_entra():
+    return FakeEntra
+
+
+@pytest.fixture
+def fake_credential():
+    return FakeCredential

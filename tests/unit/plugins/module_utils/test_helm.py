@@ -1,0 +1,261 @@
+"""The helm runner, against a fake helm that records its argv, environment and the files it was handed."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from ansible_collections.hci.arc_ml.plugins.module_utils._helm import HelmError, HelmRunner, find_helm
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube import KubeConnection
+
+PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIJKQIBAAKCAgEAonboarding\n-----END RSA PRIVATE KEY-----\n"
+API_TOKEN = "eyJhbGciOiJSUzI1NiJ9.kube-api-token"
+CONTROLLER_SECRETS = {
+    "AZURE_CLIENT_SECRET": "controller-client-secret",
+    "AZURE_SECRET": "controller-awx-secret",
+    "K8S_AUTH_API_KEY": "controller-k8s-token",
+    "HELM_KUBETOKEN": "controller-helm-token",
+}
+
+
+class FakeHelm:
+    def __init__(self, path, calls):
+        self.path = path
+        self.calls = calls
+
+
+@pytest.fixture
+def fake_helm(tmp_path):
+    """Write a fake helm; `behaviour` maps a subcommand to its {rc, stdout, stderr}."""
+
+    def make(behaviour=None, version="v3.14.4+g81c902a"):
+        record = tmp_path / "calls.jsonl"
+        script = tmp_path / "bin" / "helm"
+        script.parent.mkdir(exist_ok=True)
+        script.write_text(
+            textwrap.dedent(
+                f"""\
+                #!{sys.executable}
+                import json, os, stat, sys
+                args = sys.argv[1:]
+                files = {{}}
+                for flag in ("--values", "--kubeconfig"):
+                    if flag in args:
+                        path = args[args.index(flag) + 1]
+                        files[flag] = {{
+                            "path": path,
+                            "mode": stat.S_IMODE(os.stat(path).st_mode),
+                            "dir_mode": stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode),
+                            "content": open(path).read(),
+                        }}
+                with open({str(record)!r}, "a") as log:
+                    log.write(json.dumps({{"argv": sys.argv, "env": dict(os.environ), "files": files}}) + "\\n")
+                if args[0] == "version":
+                    sys.stdout.write({version!r})
+                    sys.exit(0)
+                answer = {json.dumps(behaviour or {})!r}
+                answer = json.loads(answer).get(args[0], {{"rc": 0, "stdout": "{{}}", "stderr": ""}})
+                sys.stdout.write(answer.get("stdout", ""))
+                sys.stderr.write(answer.get("stderr", ""))
+                sys.exit(answer.get("rc", 0))
+                """
+            )
+        )
+        script.chmod(0o755)
+
+        def calls():
+            return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+
+        return FakeHelm(str(script), calls)
+
+    return make
+
+
+def host_connection(tmp_path):
+    ca = tmp_path / "ca.crt"
+    ca.write_text("ca")
+    return KubeConnection("host", host="https://10.0.0.1:6443/", api_key=API_TOKEN, ca_cert=str(ca))
+
+
+def runner(binary, connection, environ=None):
+    environ = dict(os.environ, **CONTROLLER_SECRETS) if environ is None else environ
+    return HelmRunner(binary, connection, secrets=[PRIVATE_KEY], environ=environ)
+
+
+def all_text(call):
+    return json.dumps(call["argv"]) + json.dumps(call["env"])
+
+
+def test_upgrade_install_keeps_every_secret_off_argv_and_environment(fake_helm, tmp_path):
+    release = {
+        "name": "azure-arc",
+        "namespace": "azure-arc-release",
+        "version": 1,
+        "info": {"status": "deployed", "description": "Install complete"},
+        "chart": {"metadata": {"name": "azure-arc-k8sagents", "version": "1.26.0", "appVersion": "1.26.0"}},
+        "config": {"global": {"onboardingPrivateKey": PRIVATE_KEY}},
+        "manifest": "kind: Secret\ndata:\n  privateKey: c2VjcmV0",
+    }
+    helm_bin = fake_helm({"upgrade": {"stdout": json.dumps(release)}})
+    helm = runner(helm_bin.path, host_connection(tmp_path))
+    values = {"global": {"onboardingPrivateKey": PRIVATE_KEY, "location": "eastus"}}
+
+    summary = helm.upgrade_install("azure-arc", "/charts/azure-arc-k8sagents", "azure-arc-release", values=values)
+
+    assert summary == {
+        "name": "azure-arc",
+        "namespace": "azure-arc-release",
+        "revision": 1,
+        "status": "deployed",
+        "description": "Install complete",
+        "chart": "azure-arc-k8sagents",
+        "chart_version": "1.26.0",
+        "app_version": "1.26.0",
+    }
+    (call,) = helm_bin.calls()
+    text = all_text(call)
+    for secret in [PRIVATE_KEY.strip(), "MIIJKQIBAAKCAgEAonboarding", API_TOKEN, *CONTROLLER_SECRETS.values()]:
+        assert secret not in text
+    assert call["argv"][1:6] == ["upgrade", "azure-arc", "/charts/azure-arc-k8sagents", "--install", "--namespace"]
+    assert "--wait" in call["argv"] and "600s" in call["argv"]
+
+
+def test_values_and_generated_kubeconfig_are_private_files_removed_afterwards(fake_helm, tmp_path):
+    helm_bin = fake_helm()
+    helm = runner(helm_bin.path, host_connection(tmp_path))
+    helm.upgrade_install("r", "chart", "ns", values={"key": PRIVATE_KEY}, wait=False)
+
+    (call,) = helm_bin.calls()
+    values_file, kubeconfig = call["files"]["--values"], call["files"]["--kubeconfig"]
+    assert values_file["mode"] == kubeconfig["mode"] == 0o600
+    assert values_file["dir_mode"] == 0o700
+    assert json.loads(values_file["content"]) == {"key": PRIVATE_KEY}
+    generated = json.loads(kubeconfig["content"])
+    assert generated["users"][0]["user"]["token"] == API_TOKEN
+    assert generated["clusters"][0]["cluster"] == {
+        "server": "https://10.0.0.1:6443",
+        "certificate-authority": str(tmp_path / "ca.crt"),
+    }
+    assert not os.path.exists(values_file["path"])
+    assert not os.path.exists(kubeconfig["path"])
+    assert not os.path.exists(os.path.dirname(values_file["path"]))
+
+
+def test_files_are_removed_when_helm_fails_too(fake_helm, tmp_path):
+    helm_bin = fake_helm({"upgrade": {"rc": 1, "stderr": "Error: INSTALLATION FAILED: context deadline exceeded\n"}})
+    with pytest.raises(HelmError):
+        runner(helm_bin.path, host_connection(tmp_path)).upgrade_install("r", "chart", "ns", values={"k": "v"})
+    (call,) = helm_bin.calls()
+    assert not os.path.exists(call["files"]["--values"]["path"])
+
+
+def test_kubeconfig_connection_passes_path_and_context(fake_helm, tmp_path):
+    kubeconfig = tmp_path / "kubeconfig-site1.yaml"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    helm_bin = fake_helm({"list": {"stdout": "[]"}})
+    connection = KubeConnection("kubeconfig", kubeconfig=str(kubeconfig), context="site1-admin")
+    assert runner(helm_bin.path, connection).list_releases(name="azure-arc") == []
+    argv = helm_bin.calls()[0]["argv"]
+    assert argv[1:] == [
+        "list",
+        "--all",
+        "--all-namespaces",
+        "--filter",
+        "^azure\\-arc$",
+        "--output",
+        "json",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--kube-context",
+        "site1-admin",
+    ]
+
+
+def test_environment_is_an_allow_list(fake_helm, tmp_path):
+    helm_bin = fake_helm()
+    environ = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "HTTPS_PROXY": "http://proxy:3128",
+        "HELM_CACHE_HOME": str(tmp_path),
+        "SOME_TOKEN": "x",
+        **CONTROLLER_SECRETS,
+    }
+    runner(helm_bin.path, KubeConnection("kubeconfig"), environ=environ).run(["repo", "list"])
+    env = helm_bin.calls()[0]["env"]
+    assert env["HTTPS_PROXY"] == "http://proxy:3128"
+    assert env["HELM_CACHE_HOME"] == str(tmp_path)
+    assert "SOME_TOKEN" not in env
+    assert not set(CONTROLLER_SECRETS) & set(env)
+
+
+def test_helm_failure_is_one_line_with_the_error_and_no_secret(fake_helm, tmp_path):
+    stderr = (
+        "WARNING: Kubernetes configuration file is group-readable.\n"
+        f"Error: INSTALLATION FAILED: values don't meet the specifications: onboardingPrivateKey={PRIVATE_KEY}"
+    )
+    helm_bin = fake_helm({"upgrade": {"rc": 1, "stderr": stderr}})
+    with pytest.raises(HelmError) as caught:
+        runner(helm_bin.path, host_connection(tmp_path)).upgrade_install(
+            "azure-arc", "chart", "ns", values={"k": PRIVATE_KEY}
+        )
+    message = caught.value.message
+    assert message.startswith("helm upgrade failed (exit 1): Error: INSTALLATION FAILED: values don't meet")
+    assert "\n" not in message
+    assert "MIIJKQIBAAKCAgEAonboarding" not in message
+    assert "********" in message
+    assert caught.value.details == {"rc": 1}
+
+
+def test_json_output_is_parsed_and_garbage_is_an_error(fake_helm, tmp_path):
+    helm_bin = fake_helm({"get": {"stdout": '{"global": {"location": "eastus"}}'}, "history": {"stdout": "not json"}})
+    helm = runner(helm_bin.path, KubeConnection("kubeconfig"))
+    assert helm.get_values("azure-arc", "azure-arc-release") == {"global": {"location": "eastus"}}
+    with pytest.raises(HelmError, match="not JSON"):
+        helm.run(["history", "azure-arc"], json_output=True)
+
+
+def test_missing_release_is_none_for_status_and_false_for_uninstall(fake_helm):
+    helm_bin = fake_helm(
+        {
+            "status": {"rc": 1, "stderr": "Error: release: not found\n"},
+            "uninstall": {"rc": 1, "stderr": "Error: uninstall: Release not loaded: azure-arc: release: not found\n"},
+        }
+    )
+    helm = runner(helm_bin.path, KubeConnection("kubeconfig"))
+    assert helm.status("azure-arc", "azure-arc-release") is None
+    assert helm.uninstall("azure-arc", "azure-arc-release") is False
+
+
+def test_version_check_accepts_helm_3_only(fake_helm):
+    helm_bin = fake_helm()
+    assert runner(helm_bin.path, KubeConnection("kubeconfig")).check_version() == (3, 14, 4)
+    assert helm_bin.calls()[0]["argv"][1:] == ["version", "--template", "{{.Version}}"]
+    helm_bin = fake_helm(version="v4.0.1")
+    with pytest.raises(HelmError, match=r"is helm 4\.0\.1; hci\.arc_ml needs helm 3"):
+        runner(helm_bin.path, KubeConnection("kubeconfig")).check_version()
+
+
+def test_helm_that_runs_too_long_is_stopped():
+    def too_slow(argv, **kwargs):
+        raise subprocess.TimeoutExpired(argv, kwargs["timeout"])
+
+    helm = HelmRunner("/usr/bin/helm", KubeConnection("kubeconfig"), environ={}, run_process=too_slow)
+    with pytest.raises(HelmError, match="helm upgrade did not finish within 660s"):
+        helm.upgrade_install("r", "chart", "ns", timeout=600)
+
+
+def test_find_helm(tmp_path, fake_helm):
+    helm_bin = fake_helm()
+    assert find_helm(environ={"PATH": os.path.dirname(helm_bin.path)}) == helm_bin.path
+    assert find_helm(helm_bin.path) == helm_bin.path
+    with pytest.raises(HelmError, match="helm 3 was not found on PATH"):
+        find_helm(environ={"PATH": str(tmp_path / "empty")})
+    plain = tmp_path / "not-executable"
+    plain.write_text("")
+    plain.chmod(stat.S_IRUSR)
+    with pytest.raises(HelmError, match="not executable"):
+        find_helm(str(plain))

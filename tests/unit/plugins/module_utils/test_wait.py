@@ -1,0 +1,112 @@
+"""Waits: monotonic deadline, Retry-After before wait_sleep, the last state on timeout."""
+
+import pytest
+from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._wait import MIN_POLL_DELAY, Waiter, WaitTimeout
+
+
+def states(*values):
+    """A poll function that reports each (state, retry_after) in turn and counts its calls."""
+    remaining = list(values)
+
+    def poll():
+        poll.calls += 1
+        return remaining.pop(0)
+
+    poll.calls = 0
+    return poll
+
+
+def make_waiter(clock, timeout=60, interval=5):
+    return Waiter(timeout, interval, clock=clock, sleep=clock.sleep)
+
+
+def test_sleeps_wait_sleep_between_polls_without_retry_after(fake_clock):
+    poll = states(("Registering", None), ("Registering", None), ("Registered", None))
+    result = make_waiter(fake_clock).poll_until(poll, lambda s: s == "Registered", "provider")
+    assert result == "Registered"
+    assert fake_clock.sleeps == [5, 5]
+
+
+def test_retry_after_takes_precedence_over_wait_sleep(fake_clock):
+    poll = states(("Running", 2), ("Running", 17), ("Succeeded", None))
+    make_waiter(fake_clock).poll_until(poll, lambda s: s == "Succeeded", "operation")
+    assert fake_clock.sleeps == [2, 17]
+
+
+def test_retry_after_zero_is_floored_so_polling_never_spins(fake_clock):
+    poll = states(("Running", 0), ("Succeeded", None))
+    make_waiter(fake_clock).poll_until(poll, lambda s: s == "Succeeded", "operation")
+    assert fake_clock.sleeps == [MIN_POLL_DELAY]
+
+
+def test_timeout_reports_the_last_observed_state(fake_clock):
+    poll = states(*[("Registering", None)] * 3 + [("Unregistering", None)])
+    with pytest.raises(WaitTimeout) as caught:
+        make_waiter(fake_clock, timeout=15).poll_until(poll, lambda s: s == "Registered", "Microsoft.Relay")
+    assert caught.value.last_state == "Unregistering"
+    assert "Microsoft.Relay" in caught.value.message
+    assert "last observed state: Unregistering" in caught.value.message
+    assert "wait_timeout=15" in caught.value.message
+
+
+def test_sleep_never_runs_past_the_deadline_and_the_last_poll_is_at_it(fake_clock):
+    poll = states(("Running", 100), ("Running", None))
+    with pytest.raises(WaitTimeout):
+        make_waiter(fake_clock, timeout=30).poll_until(poll, lambda s: s == "Done", "operation")
+    assert fake_clock.sleeps == [30]
+    assert poll.calls == 2
+
+
+def test_deadline_is_shared_by_every_wait_of_the_task(fake_clock):
+    waiter = make_waiter(fake_clock, timeout=12, interval=5)
+    waiter.poll_until(states(("a", None), ("a", None), ("b", None)), lambda s: s == "b", "first")
+    assert fake_clock.sleeps == [5, 5]
+    with pytest.raises(WaitTimeout):
+        waiter.poll_until(states(("x", None), ("x", None)), lambda s: s == "y", "second")
+    assert fake_clock.sleeps == [5, 5, 2]
+
+
+def test_first_observation_is_not_polled_again_but_waited_on(fake_clock):
+    poll = states(("Registered", None))
+    waiter = make_waiter(fake_clock)
+    result = waiter.poll_until(poll, lambda s: s == "Registered", "p", first=("Registering", 3))
+    assert result == "Registered"
+    assert poll.calls == 1
+    assert fake_clock.sleeps == [3]
+
+
+def test_already_done_returns_without_sleeping(fake_clock):
+    poll = states(("Registered", None))
+    assert make_waiter(fake_clock).poll_until(poll, lambda s: s == "Registered", "p") == "Registered"
+    assert fake_clock.sleeps == []
+
+
+def test_describe_names_the_state_in_the_timeout(fake_clock):
+    poll = states(({"status": "InProgress"}, None), ({"status": "InProgress"}, None))
+    with pytest.raises(WaitTimeout) as caught:
+        make_waiter(fake_clock, timeout=5).poll_until(
+            poll, lambda body: body["status"] == "Succeeded", "op", describe=lambda body: body["status"]
+        )
+    assert caught.value.last_state == "InProgress"
+
+
+def test_from_params_is_none_without_wait():
+    assert Waiter.from_params({"wait": False, "wait_timeout": 10, "wait_sleep": 1}) is None
+    waiter = Waiter.from_params({"wait": True, "wait_timeout": 10, "wait_sleep": 2})
+    assert (waiter.timeout, waiter.interval) == (10, 2)
+
+
+@pytest.mark.parametrize(("timeout", "interval"), [(-1, 5), (10, 0)])
+def test_rejects_impossible_settings(timeout, interval):
+    with pytest.raises(ArcMLError):
+        Waiter(timeout, interval)
+
+
+def test_default_clock_is_monotonic(monkeypatch):
+    import time
+
+    calls = []
+    monkeypatch.setattr(time, "monotonic", lambda: calls.append(1) or 5.0)
+    Waiter(10, 1).start()
+    assert calls

@@ -1,0 +1,212 @@
+"""hci.arc_ml.resource_provider against a scripted Azure (metadata, Entra ID, the providers API).
+
+The whole stack runs: argument spec, cloud metadata, azure-identity, the ARM pipeline and the waits;
+only the network and the clock are fake.
+"""
+
+import json
+import time
+
+import azure.core.pipeline.transport as azure_transport
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.hci.arc_ml.plugins.modules import resource_provider
+
+ARM = "https://127.0.0.1:8443"
+LOGIN = ARM + "/login"
+SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+SECRET = "sandbox-client-secret"
+AUTH = {
+    "subscription_id": SUBSCRIPTION,
+    "client_id": "11111111-2222-3333-4444-555555555555",
+    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    "secret": SECRET,
+    "cloud_environment": ARM,
+}
+
+
+class FakeProviders:
+    """The ARM providers API: `polls_until_done` GETs after a register/unregister, the state settles."""
+
+    def __init__(self, states, polls_until_done=2, retry_after=None):
+        self.states = {name.lower(): {"namespace": name, "registrationState": s} for name, s in states.items()}
+        self.polls_until_done = polls_until_done
+        self.retry_after = retry_after
+        self.pending = {}
+        self.log = []
+
+    def __call__(self, request, reply):
+        path = request.url.split("?")[0][len(ARM) :]
+        self.log.append(f"{request.method} {path}")
+        parts = path.split("/")  # ['', 'subscriptions', sub, 'providers', ns, (action)]
+        provider = self.states.get(parts[4].lower())
+        if provider is None:
+            message = f"The resource namespace '{parts[4]}' is invalid."
+            return reply(404, {"error": {"code": "InvalidResourceNamespace", "message": message}})
+        key = parts[4].lower()
+        if request.method == "POST":
+            settled = "Registered" if parts[5] == "register" else "NotRegistered"
+            provider["registrationState"] = "Registering" if parts[5] == "register" else "Unregistering"
+            self.pending[key] = [self.polls_until_done, settled]
+        elif key in self.pending:
+            self.pending[key][0] -= 1
+            if self.pending[key][0] <= 0:
+                provider["registrationState"] = self.pending.pop(key)[1]
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        return reply(200, dict(provider), headers)
+
+    def writes(self):
+        return [line for line in self.log if line.startswith("POST")]
+
+
+@pytest.fixture
+def fake_azure(monkeypatch, make_transport, make_reply, fake_entra, fake_clock):
+    """Install a fake Azure behind every HTTP client and a fake clock behind every wait; return a factory."""
+    monkeypatch.setattr(time, "monotonic", fake_clock)
+    monkeypatch.setattr(time, "sleep", fake_clock.sleep)
+
+    def install(providers, reject=None):
+        entra = fake_entra(login=LOGIN, reject=reject)
+
+        def handle(request):
+            if entra.handles(request):
+                return entra(request)
+            if "/metadata/endpoints" in request.url:
+                return make_reply(
+                    200,
+                    {
+                        "name": "Sandbox",
+                        "resourceManager": ARM,
+                        "authentication": {"loginEndpoint": LOGIN, "audiences": ["https://management.sandbox.local/"]},
+                    },
+                )
+            return providers(request, make_reply)
+
+        transport = make_transport(handle)
+        monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: transport)
+        return providers
+
+    return install
+
+
+def run(capsys, **args):
+    with patch_module_args(dict(AUTH, **args)), pytest.raises(SystemExit) as exited:
+        resource_provider.main()
+    result = json.loads(capsys.readouterr().out)
+    assert exited.value.code == (1 if result.get("failed") else 0)
+    return result
+
+
+NAMESPACES = ["Microsoft.Kubernetes", "Microsoft.KubernetesConfiguration"]
+
+
+def test_registers_and_waits_until_registered(fake_azure, capsys, fake_clock):
+    providers = fake_azure(
+        FakeProviders({"Microsoft.Kubernetes": "NotRegistered", "Microsoft.KubernetesConfiguration": "Registered"})
+    )
+    result = run(capsys, namespaces=NAMESPACES, wait_sleep=3)
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert result["providers"] == [
+        {"namespace": "Microsoft.Kubernetes", "registration_state": "Registered", "changed": True},
+        {"namespace": "Microsoft.KubernetesConfiguration", "registration_state": "Registered", "changed": False},
+    ]
+    assert providers.writes() == [f"POST /subscriptions/{SUBSCRIPTION}/providers/Microsoft.Kubernetes/register"]
+    assert fake_clock.sleeps == [3, 3]
+
+
+def test_second_run_changes_nothing_and_sends_no_write(fake_azure, capsys):
+    providers = fake_azure(FakeProviders(dict.fromkeys(NAMESPACES, "Registered")))
+    result = run(capsys, namespaces=NAMESPACES)
+    assert not result.get("failed")
+    assert result["changed"] is False
+    assert providers.writes() == []
+    assert len(providers.log) == 2
+
+
+def test_check_mode_predicts_without_writing(fake_azure, capsys):
+    providers = fake_azure(FakeProviders(dict.fromkeys(NAMESPACES, "NotRegistered")))
+    result = run(capsys, namespaces=NAMESPACES, _ansible_check_mode=True, _ansible_diff=True)
+    assert result["changed"] is True
+    assert providers.writes() == []
+    assert [p["registration_state"] for p in result["providers"]] == ["Registered", "Registered"]
+    assert result["diff"] == {
+        "before": dict.fromkeys(NAMESPACES, "NotRegistered"),
+        "after": dict.fromkeys(NAMESPACES, "Registered"),
+    }
+
+
+def test_polling_honours_retry_after(fake_azure, capsys, fake_clock):
+    fake_azure(FakeProviders({"Microsoft.Relay": "NotRegistered"}, polls_until_done=3, retry_after=1))
+    result = run(capsys, namespaces=["Microsoft.Relay"], wait_sleep=30)
+    assert result["providers"][0]["registration_state"] == "Registered"
+    assert fake_clock.sleeps == [1.0, 1.0, 1.0]
+
+
+def test_registration_started_elsewhere_is_waited_for_but_not_repeated(fake_azure, capsys):
+    providers = fake_azure(FakeProviders({"Microsoft.Relay": "Registering"}))
+    providers.pending["microsoft.relay"] = [1, "Registered"]
+    result = run(capsys, namespaces=["Microsoft.Relay"])
+    assert result["changed"] is False
+    assert result["providers"][0]["registration_state"] == "Registered"
+    assert providers.writes() == []
+
+
+def test_without_wait_returns_the_state_azure_answered(fake_azure, capsys, fake_clock):
+    providers = fake_azure(FakeProviders({"Microsoft.Relay": "NotRegistered"}))
+    result = run(capsys, namespaces=["microsoft.relay"], wait=False)
+    assert result["providers"] == [
+        {"namespace": "Microsoft.Relay", "registration_state": "Registering", "changed": True}
+    ]
+    assert len(providers.log) == 2
+    assert fake_clock.sleeps == []
+
+
+def test_unregisters(fake_azure, capsys):
+    providers = fake_azure(FakeProviders({"Microsoft.Relay": "Registered", "Microsoft.Kubernetes": "NotRegistered"}))
+    result = run(capsys, namespaces=["Microsoft.Relay", "Microsoft.Kubernetes"], state="unregistered")
+    assert result["changed"] is True
+    assert [p["registration_state"] for p in result["providers"]] == ["NotRegistered", "NotRegistered"]
+    assert providers.writes() == [f"POST /subscriptions/{SUBSCRIPTION}/providers/Microsoft.Relay/unregister"]
+
+
+def test_timeout_fails_with_the_last_state_and_still_reports_the_change(fake_azure, capsys):
+    fake_azure(FakeProviders({"Microsoft.Relay": "NotRegistered"}, polls_until_done=1000))
+    result = run(capsys, namespaces=["Microsoft.Relay"], wait_timeout=20, wait_sleep=5)
+    assert result["failed"] is True
+    assert "Microsoft.Relay to become Registered" in result["msg"]
+    assert "last observed state: Registering" in result["msg"]
+    assert result["changed"] is True
+    assert result["providers"][0]["registration_state"] == "Registering"
+
+
+def test_unknown_namespace_is_one_clear_line(fake_azure, capsys):
+    fake_azure(FakeProviders({"Microsoft.Relay": "Registered"}))
+    result = run(capsys, namespaces=["Microsoft.Relya"])
+    assert result["failed"] is True
+    assert result["msg"].startswith(
+        f"Azure GET /subscriptions/{SUBSCRIPTION}/providers/Microsoft.Relya failed: HTTP 404 InvalidResourceNamespace"
+    )
+    assert "Check the resource provider namespace" in result["msg"]
+    assert result["error_code"] == "InvalidResourceNamespace"
+
+
+def test_duplicates_are_handled_once(fake_azure, capsys):
+    providers = fake_azure(FakeProviders({"Microsoft.Relay": "Registered"}))
+    result = run(capsys, namespaces=["Microsoft.Relay", "microsoft.relay", " MICROSOFT.RELAY "])
+    assert len(result["providers"]) == 1
+    assert len(providers.log) == 1
+
+
+def test_wrong_secret_fails_in_one_line_before_any_arm_call(fake_azure, capsys):
+    providers = fake_azure(
+        FakeProviders({"Microsoft.Relay": "Registered"}),
+        reject=f"AADSTS7000215: Invalid client secret provided ({SECRET}).\nTrace ID: 1",
+    )
+    result = run(capsys, namespaces=["Microsoft.Relay"])
+    assert result["failed"] is True
+    assert "\n" not in result["msg"]
+    assert result["msg"].startswith("Azure rejected the credentials: service principal with client secret")
+    assert SECRET not in json.dumps(result)
+    assert "exception" not in result
+    assert providers.log == []
