@@ -210,61 +210,31 @@ class Agents:
         chart = CHARTS / "azureml"
         values = _nested(ext.get("configurationSettings") or {})
         values["cluster_name"] = ext["id"].split("/providers/Microsoft.KubernetesConfiguration")[0]
-        fd, path = tempfile.mkstemp(prefix="ext-values-", suffix=".json")
+        self._install_release(cluster, ext["name"], chart, namespace, values)
+        chart_meta = (chart / "Chart.yaml").read_text()
+        return next(line.split(":", 1)[1].strip() for line in chart_meta.splitlines() if line.startswith("version:"))
+
+    def _install_release(self, cluster, release, chart, namespace, values):
+        fd, path = tempfile.mkstemp(prefix=f"{release}-values-", suffix=".json")
         try:
             with os.fdopen(fd, "w") as f:
                 json.dump(values, f)
-            self._helm(
-                cluster,
-                "upgrade",
-                "--install",
-                ext["name"],
-                str(chart),
-                "--namespace",
-                namespace,
-                "--create-namespace",
-                "--values",
-                path,
-            )
+            run_helm(self.helm, cluster, "upgrade", "--install", release, str(chart), "--namespace", namespace,
+                     "--create-namespace", "--values", path)  # fmt: skip
         finally:
             os.unlink(path)
-        chart_meta = (chart / "Chart.yaml").read_text()
-        return next(line.split(":", 1)[1].strip() for line in chart_meta.splitlines() if line.startswith("version:"))
 
     def _helm(self, cluster, *args):
         return run_helm(self.helm, cluster, *args)
 
     def preinstall_provisioned(self, site, cluster, subscription_id, tenant_id):
         """AKS Arc clusters are born connected: their agents are already in the cluster."""
-        values = {
-            "global": {
-                "subscriptionId": subscription_id,
-                "resourceGroupName": site.resource_group,
-                "resourceName": site.name,
-                "location": site.location,
-                "tenantId": tenant_id,
-                "kubernetesDistro": "AKS",
-                "kubernetesInfra": "azure_stack_hci",
-            }
-        }
-        fd, path = tempfile.mkstemp(prefix="arc-values-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(values, f)
-            self._helm(
-                cluster,
-                "upgrade",
-                "--install",
-                "azure-arc",
-                str(CHARTS / "azure-arc"),
-                "--namespace",
-                "azure-arc-release",
-                "--create-namespace",
-                "--values",
-                path,
-            )
-        finally:
-            os.unlink(path)
+        identity = {
+            "subscriptionId": subscription_id, "resourceGroupName": site.resource_group, "resourceName": site.name,
+            "location": site.location, "tenantId": tenant_id, "kubernetesDistro": "AKS",
+            "kubernetesInfra": "azure_stack_hci",
+        }  # fmt: skip
+        self._install_release(cluster, "azure-arc", CHARTS / "azure-arc", "azure-arc-release", {"global": identity})
 
     def _write_status(self, site_name, status):
         path = self.status_dir / f"{site_name}.json"
