@@ -19,7 +19,10 @@ TESTBED_BUILD := sandbox/k8s/build.sh
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv collection testbed lint ruff ansible-lint changelog-lint sanity units integration test build clean
+DEMO_DIR := .sandbox
+DEMO_SITES := sandbox/sites/demo.yml
+
+.PHONY: help venv collection testbed demo demo-down lint ruff ansible-lint changelog-lint sanity units integration test build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -39,6 +42,23 @@ collection: ## link the working tree as ansible_collections/hci/arc_ml
 
 testbed: ## build the Kubernetes testbed binaries (cached outside the repo)
 	@bash $(TESTBED_BUILD) >/dev/null
+
+demo: $(STAMP) collection ## the main job on the embedded sandbox: site.yml on three demo sites, then the report
+	@echo "== starting the sandbox ($(DEMO_SITES)); the first run builds the Kubernetes testbed (about 11 min)"
+	@$(PY) -m sandbox up --sites $(DEMO_SITES) --dir $(DEMO_DIR)
+	@echo "== ansible-playbook playbooks/site.yml"
+	@set -a && . $(DEMO_DIR)/env.sh && set +a && PATH=$(CURDIR)/$(BIN):$$PATH \
+	  $(BIN)/ansible-playbook -i $(DEMO_DIR)/inventory.yml playbooks/site.yml
+	@echo "== ansible-playbook playbooks/report.yml"
+	@set -a && . $(DEMO_DIR)/env.sh && set +a && PATH=$(CURDIR)/$(BIN):$$PATH \
+	  $(BIN)/ansible-playbook -i $(DEMO_DIR)/inventory.yml playbooks/report.yml -e arcml_report_dir=$(CURDIR)/$(DEMO_DIR)/report
+	@echo
+	@echo "Done. The fleet report: $(CURDIR)/$(DEMO_DIR)/report/fleet-report.html (and fleet-report.md)"
+	@echo "Try again (changes nothing):  . $(DEMO_DIR)/env.sh && $(BIN)/ansible-playbook -i $(DEMO_DIR)/inventory.yml playbooks/site.yml"
+	@echo "Stop the sandbox:             make demo-down   (state stays in $(DEMO_DIR))"
+
+demo-down: ## stop the demo sandbox
+	@$(PY) -m sandbox down --dir $(DEMO_DIR)
 
 lint: ruff ansible-lint changelog-lint ## ruff, ansible-lint (production profile), changelog lint
 
