@@ -1,0 +1,225 @@
+#!/usr/bin/python
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: instance_type
+short_description: Manage Azure Machine Learning instance types in a Kubernetes cluster
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes an C(InstanceType) custom resource (C(amlarc.azureml.com/v1alpha1)), which tells Azure
+    Machine Learning on which nodes, and with which CPU, memory and GPU requests and limits, the pods of jobs and
+    deployments that choose this instance type run.
+  - The custom resource definition C(instancetypes.amlarc.azureml.com) comes with the Azure Machine Learning extension;
+    without the extension the task fails and says so (see M(hci.arc_ml.azureml_extension)).
+  - An instance type named C(defaultinstancetype) replaces the default one Azure ML creates when the cluster is
+    attached (requests 100m CPU and 2Gi memory, limits 2 CPU and 2Gi memory).
+author:
+  - hci.arc_ml maintainers (!UNKNOWN)
+options:
+  name:
+    description:
+      - The instance type's name, unique in the cluster (a Kubernetes object name, such as V(gpu-large)). Jobs and
+        deployments select it by this name.
+    type: str
+    required: true
+  node_selector:
+    description:
+      - Node labels the instance type's pods must run on, as a map of label key to value.
+      - Not set means any node (within the node selector of the extension, if it has one).
+    type: dict
+  requests:
+    description:
+      - The resources each pod requests. Required with O(state=present).
+    type: dict
+    suboptions:
+      cpu:
+        description:
+          - CPU, a non-zero Kubernetes quantity such as V(700m) or V(2).
+        type: raw
+        required: true
+      memory:
+        description:
+          - Memory, a non-zero Kubernetes quantity such as V(1500Mi) or V(4Gi).
+        type: raw
+        required: true
+  limits:
+    description:
+      - The most resources each pod may use; each at least its request. Required with O(state=present).
+    type: dict
+    suboptions:
+      cpu:
+        description:
+          - CPU, a non-zero Kubernetes quantity.
+        type: raw
+        required: true
+      memory:
+        description:
+          - Memory, a non-zero Kubernetes quantity.
+        type: raw
+        required: true
+      gpu:
+        description:
+          - The number of NVIDIA GPUs (C(nvidia.com/gpu)). GPUs are only ever limits.
+        type: int
+  state:
+    description:
+      - V(present) creates the instance type, or replaces its node selector and resources with these.
+      - V(absent) deletes it. Without the custom resource definition there is nothing to delete, and the task
+        reports no change.
+    type: str
+    choices: [present, absent]
+    default: present
+extends_documentation_fragment:
+  - hci.arc_ml.kube_auth
+  - hci.arc_ml.attributes
+  - hci.arc_ml.attributes.ACTIONGROUP_KUBERNETES
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+notes:
+  - Quantities compare by value, so changing V(1) to V(1000m) is not a change.
+  - Other fields of the resource's C(spec), labels and annotations are kept.
+seealso:
+  - module: hci.arc_ml.ml_compute
+  - name: Create and manage instance types
+    description: The rules instance types follow, and how jobs and deployments select them.
+    link: https://learn.microsoft.com/azure/machine-learning/how-to-manage-kubernetes-instance-types
+"""
+
+EXAMPLES = r"""
+- name: A GPU instance type on the nodes labelled for it
+  hci.arc_ml.instance_type:
+    kubeconfig: "{{ kubeconfig_path }}"
+    name: gpu-large
+    node_selector:
+      accelerator: nvidia
+    requests:
+      cpu: "4"
+      memory: 16Gi
+    limits:
+      cpu: "8"
+      memory: 32Gi
+      gpu: 1
+
+- name: Replace Azure ML's default instance type with a bigger one
+  hci.arc_ml.instance_type:
+    name: defaultinstancetype
+    requests: {cpu: "1", memory: 4Gi}
+    limits: {cpu: "2", memory: 8Gi}
+
+- name: Remove an instance type
+  hci.arc_ml.instance_type:
+    name: gpu-large
+    state: absent
+"""
+
+RETURN = r"""
+instance_type:
+  description:
+    - The InstanceType resource as the cluster returns it after the task (without C(metadata.managedFields)).
+    - In check mode, as it was. Null when it does not exist.
+  returned: always
+  type: dict
+  sample:
+    apiVersion: amlarc.azureml.com/v1alpha1
+    kind: InstanceType
+    metadata: {name: gpu-large, resourceVersion: "4711"}
+    spec:
+      nodeSelector: {accelerator: nvidia}
+      resources:
+        requests: {cpu: "4", memory: 16Gi}
+        limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: 1}
+"""
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import (
+    build_spec,
+    check_object_name,
+    instance_type_options,
+    normalize,
+    same_instance_type,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api import CrdMissing, InstanceTypeApi
+from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+
+
+def ensure_instance_type(module):
+    params = module.params
+    name = check_object_name(params["name"], "name")
+    present = params["state"] == "present"
+    desired = (
+        build_spec(name, params.get("node_selector"), params.get("requests"), params.get("limits")) if present else None
+    )
+    api = InstanceTypeApi(module.kube_client())
+    try:
+        current = api.get(name)
+    except CrdMissing:
+        if present:
+            raise
+        module.result.update(
+            instance_type=None, msg=f"There is no InstanceType {name}: the cluster has no InstanceType resources."
+        )
+        return
+    module.result["instance_type"] = _shown(current)
+    before = _diff_view(name, current.get("spec")) if current else {}
+
+    if not present:
+        if current is None:
+            module.result["msg"] = f"InstanceType {name} does not exist."
+            return
+        module.set_changed()
+        module.set_diff(before=before, after={})
+        if not module.check_mode:
+            api.delete(name)
+            module.result["instance_type"] = None
+        module.result["msg"] = f"{'Would delete' if module.check_mode else 'Deleted'} InstanceType {name}."
+        return
+
+    spec = desired.custom_resource_spec()
+    if current is not None and same_instance_type(normalize(current.get("spec")), normalize(spec)):
+        module.result["msg"] = f"InstanceType {name} is as requested."
+        return
+    module.set_changed()
+    module.set_diff(before=before, after=_diff_view(name, spec))
+    action = "Created" if current is None else "Updated"
+    if module.check_mode:
+        module.result["msg"] = f"Would {action.lower()[:-1]} InstanceType {name} (check mode)."
+        return
+    result = api.create(name, spec) if current is None else api.replace_spec(name, current, spec)
+    module.result["instance_type"] = _shown(result)
+    module.result["msg"] = f"{action} InstanceType {name}."
+
+
+def _diff_view(name, spec):
+    return {"name": name, "spec": spec or {}}
+
+
+def _shown(resource):
+    if not resource:
+        return None
+    shown = dict(resource)
+    shown["metadata"] = {k: v for k, v in (resource.get("metadata") or {}).items() if k != "managedFields"}
+    return shown
+
+
+def main():
+    module = ArcMLModule(
+        dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            **instance_type_options(),
+        ),
+        kube=True,
+        required_if=[("state", "present", ("requests", "limits"))],
+    )
+    module.run(ensure_instance_type)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,568 @@
+#!/usr/bin/python
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ml_compute
+short_description: Attach a Kubernetes cluster to an Azure Machine Learning workspace as a compute target, or detach it
+version_added: 0.1.0
+description:
+  - Attaches an Azure Arc-enabled Kubernetes cluster (or an AKS cluster) to an Azure Machine Learning workspace as a
+    Kubernetes compute target, as C(KubernetesCompute.attach) of the retired azureml-core SDK or
+    C(az ml compute attach --type Kubernetes) do, and waits until provisioning has finished.
+  - The cluster must have the Azure Machine Learning extension (C(Microsoft.AzureML.Kubernetes)) installed and
+    C(Succeeded) first, see M(hci.arc_ml.azureml_extension). Without it the attach fails with the service's error and
+    the command that installs it.
+  - Azure cannot update an attached Kubernetes compute in place (an update "appears to succeed but does not"). When
+    the attached compute differs from the options (drift), the task reports the difference in RV(drift) and in a
+    warning, changes nothing, and re-attaches it (detach, then attach) only with O(force_reattach=true).
+  - O(state=absent) detaches the compute (C(underlyingResourceAction=Detach)); the cluster, its Azure Arc connection
+    and its Azure ML extension stay as they are. Nothing is ever deleted.
+  - The compute name is checked before any request is sent.
+author:
+  - hci.arc_ml maintainers (!UNKNOWN)
+options:
+  name:
+    description:
+      - The name of the compute target in the workspace, for example V(arccompute).
+      - 3 to 16 characters; letters, digits and V(-); a letter first, a letter or digit last; not ending with V(-)
+        followed only by digits. The Azure ML service accepts 2 to 16 characters, and its API from version 2026-03-01
+        on rejects a trailing V(-<digits>); a name that follows this rule works with both.
+    type: str
+    required: true
+  workspace_name:
+    description:
+      - The name of the Azure Machine Learning workspace.
+      - Requires O(resource_group); the subscription is O(subscription_id).
+      - Either this or O(workspace_config) is required.
+    type: str
+  resource_group:
+    description:
+      - The resource group of the workspace (not of the cluster, see O(cluster_resource_group)).
+    type: str
+  workspace_config:
+    description:
+      - The workspace's C(config.json), as downloaded from Azure Machine Learning studio and read by azureml-core's
+        C(Workspace.from_config), instead of O(workspace_name) and O(resource_group).
+      - A file is read as it is. A directory is searched the way C(Workspace.from_config) searches its C(path), walking
+        up from the directory to the filesystem root for C(.azureml/config.json), then C(aml_config/config.json), then
+        C(config.json) (and C(project.json) in the same places), so a C(.azureml/config.json) in any parent directory
+        wins over a C(config.json) next to it.
+      - The file names C(subscription_id), C(resource_group) and C(workspace_name), or a legacy C(Scope) (the
+        workspace's resource ID). Its subscription is the workspace's; O(subscription_id) is then not used for the
+        workspace (a warning says so when they differ).
+      - A relative path is relative to the module's current directory; for a task that runs on the controller (local
+        connection) that is where C(ansible-playbook) was started. C({{ playbook_dir }}/config.json) avoids the
+        ambiguity.
+    type: path
+  cluster_name:
+    description:
+      - The name of the Azure Arc-enabled Kubernetes cluster (C(Microsoft.Kubernetes/connectedClusters)) to attach,
+        in the workspace's subscription. Requires O(cluster_resource_group).
+      - Required with O(state=present), unless O(cluster_resource_id) is set. With O(state=absent) the cluster
+        options are not used; the compute is detached from whichever cluster it is attached to.
+    type: str
+  cluster_resource_group:
+    description:
+      - The resource group of the cluster named O(cluster_name).
+    type: str
+  cluster_resource_id:
+    description:
+      - The full resource ID of the cluster, instead of O(cluster_name) and O(cluster_resource_group), for example
+        C(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Kubernetes/connectedClusters/<name>), or an
+        AKS cluster's C(.../providers/Microsoft.ContainerService/managedClusters/<name>).
+      - The cluster must be in the workspace's subscription; Azure Machine Learning does not attach clusters across
+        subscriptions.
+    type: str
+  namespace:
+    description:
+      - The Kubernetes namespace that the workspace's jobs and deployments run in.
+      - Azure does not create or check it; it must exist in the cluster before workloads are submitted.
+    type: str
+    default: default
+  default_instance_type:
+    description:
+      - The instance type that workloads use when they name none.
+      - Not set means not managed; Azure ML then uses C(defaultinstancetype).
+    type: str
+  instance_types:
+    description:
+      - Instance types recorded on the compute (its C(properties.instanceTypes)).
+      - Not set means not managed. To define instance types in the cluster itself, use M(hci.arc_ml.instance_type).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description:
+          - The instance type's name, a Kubernetes object name.
+        type: str
+        required: true
+      node_selector:
+        description:
+          - Node labels that the instance type's pods must run on, as a map of label key to value.
+        type: dict
+      requests:
+        description:
+          - The resources every pod of the instance type requests.
+        type: dict
+        required: true
+        suboptions:
+          cpu:
+            description:
+              - CPU, a non-zero Kubernetes quantity such as V(500m) or V(2).
+            type: raw
+            required: true
+          memory:
+            description:
+              - Memory, a non-zero Kubernetes quantity such as V(1500Mi) or V(4Gi).
+            type: raw
+            required: true
+      limits:
+        description:
+          - The most resources a pod of the instance type may use; each at least its request.
+        type: dict
+        required: true
+        suboptions:
+          cpu:
+            description:
+              - CPU, a non-zero Kubernetes quantity.
+            type: raw
+            required: true
+          memory:
+            description:
+              - Memory, a non-zero Kubernetes quantity.
+            type: raw
+            required: true
+          gpu:
+            description:
+              - The number of NVIDIA GPUs (C(nvidia.com/gpu)). GPUs are only ever limits.
+            type: int
+  identity:
+    description:
+      - The managed identity of the compute, which its jobs use to reach storage and container registries.
+      - A Kubernetes compute takes either a system-assigned identity or user-assigned identities, not both.
+      - Not set means not managed; no identity is sent on attach.
+    type: dict
+    suboptions:
+      type:
+        description:
+          - V(SystemAssigned) or V(UserAssigned).
+        type: str
+        required: true
+        choices: [SystemAssigned, UserAssigned]
+      user_assigned_identities:
+        description:
+          - Resource IDs of user-assigned managed identities, with O(identity.type=UserAssigned).
+          - Azure ML uses only the first one when it attaches the cluster.
+        type: list
+        elements: str
+  description:
+    description:
+      - A description of the compute target. Not set means not managed.
+    type: str
+  state:
+    description:
+      - V(present) attaches the cluster as the compute target.
+      - V(absent) detaches it from the workspace, leaving the cluster and its Azure ML extension in place.
+    type: str
+    choices: [present, absent]
+    default: present
+  force_reattach:
+    description:
+      - When the attached compute differs from the options (see RV(drift)), detach it and attach it again with the
+        options, under the same name. Jobs running on the compute while it is detached fail.
+      - The detach is always waited for, even with O(wait=false), because the attach cannot start before it ends.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - hci.arc_ml.azure_auth
+  - hci.arc_ml.wait
+  - hci.arc_ml.attributes
+  - hci.arc_ml.attributes.ACTIONGROUP_AZURE
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+notes:
+  - >-
+    Compared for drift: the cluster (resource IDs compare case-insensitively), the namespace, and, when set, the
+    description, the identity type and user-assigned identities, the default instance type and the instance types
+    (quantities by value, so V(1) equals V(1000m)). A compute whose provisioning ended C(Failed) drifts too.
+  - >-
+    Uses the Azure Machine Learning REST API, version 2025-12-01, directly; azureml-core and the Azure ML CLI are not
+    needed.
+seealso:
+  - module: hci.arc_ml.ml_compute_info
+  - module: hci.arc_ml.instance_type
+  - module: hci.arc_ml.azureml_extension
+  - name: Attach a Kubernetes cluster to an Azure Machine Learning workspace
+    description: Prerequisites, identities and namespaces of Kubernetes compute targets.
+    link: https://learn.microsoft.com/azure/machine-learning/how-to-attach-kubernetes-to-workspace
+"""
+
+EXAMPLES = r"""
+- name: Attach the site's Arc cluster to the workspace (what the azureml-core snippet did)
+  hci.arc_ml.ml_compute:
+    name: arccompute
+    workspace_name: mlw-prod
+    resource_group: rg-ml
+    cluster_name: "{{ inventory_hostname }}"
+    cluster_resource_group: "{{ arc_resource_group }}"
+
+- name: Attach using the workspace's config.json, into a namespace, with a system-assigned identity
+  hci.arc_ml.ml_compute:
+    name: "hci-{{ site_code }}"
+    workspace_config: "{{ playbook_dir }}/config.json"
+    cluster_resource_id: "{{ arc_cluster_id }}"
+    namespace: azureml-workloads
+    identity:
+      type: SystemAssigned
+    default_instance_type: cpu-small
+    instance_types:
+      - name: cpu-small
+        requests: {cpu: 500m, memory: 1Gi}
+        limits: {cpu: "1", memory: 2Gi}
+
+- name: Re-attach when the attached compute has drifted from these options
+  hci.arc_ml.ml_compute:
+    name: arccompute
+    workspace_name: mlw-prod
+    resource_group: rg-ml
+    cluster_name: "{{ inventory_hostname }}"
+    cluster_resource_group: "{{ arc_resource_group }}"
+    namespace: azureml-workloads
+    force_reattach: true
+
+- name: Detach the compute (the cluster and its Azure ML extension stay)
+  hci.arc_ml.ml_compute:
+    name: arccompute
+    workspace_name: mlw-prod
+    resource_group: rg-ml
+    state: absent
+"""
+
+RETURN = r"""
+msg:
+  description:
+    - What the task did.
+    - After an attach that was waited for, it ends as azureml-core's C(wait_for_completion) did with
+      C(show_output=True).
+  returned: always
+  type: str
+  sample: 'Attached compute arccompute to workspace mlw-prod: Provisioning operation finished, operation "Succeeded"'
+compute:
+  description:
+    - The compute as Azure reports it after the task, without the service's connection strings.
+    - In check mode, the compute as it was (null if it did not exist). Null after a detach.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The compute's resource ID.
+      type: str
+      returned: success
+    name:
+      description: The compute's name.
+      type: str
+      returned: success
+    location:
+      description: The compute's Azure region.
+      type: str
+      returned: success
+    compute_type:
+      description: C(Kubernetes) for an attached cluster.
+      type: str
+      returned: success
+      sample: Kubernetes
+    provisioning_state:
+      description: C(Creating), C(Succeeded), C(Failed), C(Deleting) ...
+      type: str
+      returned: success
+      sample: Succeeded
+    provisioning_errors:
+      description: The errors of a failed provisioning, each with C(code) and C(message).
+      type: list
+      elements: dict
+      returned: success
+    cluster_resource_id:
+      description: The attached cluster's resource ID.
+      type: str
+      returned: success
+    description:
+      description: The compute's description.
+      type: str
+      returned: success
+    is_attached_compute:
+      description: Whether the compute was attached (rather than created by Azure ML).
+      type: bool
+      returned: success
+    created_on:
+      description: When the compute was attached.
+      type: str
+      returned: success
+    modified_on:
+      description: When the compute was last changed.
+      type: str
+      returned: success
+    identity:
+      description:
+        - The compute's managed identity (C(type), C(principal_id), C(tenant_id), C(user_assigned_identities)), or null.
+      type: dict
+      returned: success
+    namespace:
+      description: The Kubernetes namespace workloads run in.
+      type: str
+      returned: success
+      sample: default
+    default_instance_type:
+      description: The default instance type, if set.
+      type: str
+      returned: success
+    instance_types:
+      description:
+        - The instance types recorded on the compute, by name, each with C(node_selector), C(requests), C(limits).
+      type: dict
+      returned: success
+    extension_instance_release_train:
+      description: The release train of the cluster's Azure ML extension, as the service reports it.
+      type: str
+      returned: success
+workspace:
+  description: The workspace the task used.
+  returned: success
+  type: dict
+  contains:
+    subscription_id:
+      description: Its subscription.
+      type: str
+      returned: success
+    resource_group:
+      description: Its resource group.
+      type: str
+      returned: success
+    name:
+      description: Its name.
+      type: str
+      returned: success
+    config_file:
+      description: The config.json it was read from (O(workspace_config)), or null.
+      type: str
+      returned: success
+drift:
+  description:
+    - How the attached compute differs from the options, one entry per field, each with C(field), C(attached) and
+      C(requested). Empty when it matches, or when it was re-attached.
+    - Fields are C(provisioning_state), C(cluster_resource_id), C(namespace), C(description), C(identity),
+      C(default_instance_type) and C(instance_types).
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  sample: [{field: namespace, attached: default, requested: azureml-workloads}]
+"""
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute import (
+    SUCCEEDED_MESSAGE,
+    ComputeClient,
+    ComputeError,
+    compute_type,
+    provisioning_state,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute_drift import compute_drift
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute_name import check_compute_name
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute_spec import (
+    attach_body,
+    attached_view,
+    compute_facts,
+    desired_compute,
+    desired_view,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import instance_type_options
+from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Waiter
+from ansible_collections.hci.arc_ml.plugins.module_utils._workspace import workspace_from_params
+
+
+def ensure_compute(module):
+    params = module.params
+    name = check_compute_name(params["name"])
+    workspace = workspace_from_params(params)
+    desired = desired_compute(params, workspace) if params["state"] == "present" else None
+    if workspace.config_file:
+        given = params.get("subscription_id")
+        if given and given.lower() != workspace.subscription_id:
+            module.warn(
+                f"workspace_config {workspace.config_file} names subscription {workspace.subscription_id}; "
+                f"subscription_id {given} is not used for the workspace."
+            )
+    module.result["workspace"] = workspace.facts()
+    azure = module.azure(require_subscription=not workspace.config_file)
+    computes = ComputeClient(azure.arm, workspace)
+    current = computes.get(name)
+    if current is not None and compute_type(current) != "Kubernetes":
+        raise ComputeError(
+            f"Compute {name} in {workspace.describe()} is a {compute_type(current)} compute, not an attached "
+            "Kubernetes cluster; this module leaves it alone. Choose another name."
+        )
+    if desired is None:
+        detach(module, computes, name, current)
+    else:
+        attach(module, computes, desired, current)
+
+
+def attach(module, computes, desired, current):
+    name, workspace = desired.name, desired.workspace.name
+    module.result.update(compute=None, drift=[])
+    if current is not None:
+        current = computes.wait_until_settled(name, current, module.waiter())
+    if current is not None:
+        module.result["compute"] = compute_facts(current)
+        drift = compute_drift(attached_view(current), desired_view(desired))
+        module.result["drift"] = drift
+        if not drift:
+            state = provisioning_state(current)
+            module.result["msg"] = f"Compute {name} is attached to workspace {workspace} as requested ({state})."
+            return
+        if not module.params["force_reattach"]:
+            fields = "; ".join(_describe_drift(entry) for entry in drift)
+            module.warn(
+                f"Compute {name} in workspace {workspace} differs from the task: {fields}. Azure cannot change an "
+                "attached Kubernetes compute in place: set force_reattach: true to detach and attach it again."
+            )
+            module.result["msg"] = f"Compute {name} has drifted ({fields}); not re-attached without force_reattach."
+            return
+    # The attach body carries the workspace's location; reading it also proves the workspace exists
+    # before anything is detached.
+    location = computes.read_workspace().get("location")
+    body = attach_body(desired, location)
+    module.set_diff(before=attached_view(current) if current else {}, after=desired_view(desired))
+    verb = "re-attach" if current is not None else "attach"
+    if module.check_mode:
+        module.set_changed()
+        module.result["msg"] = f"Would {verb} compute {name} to workspace {workspace} (check mode)."
+        return
+    waiter = module.waiter()
+    if current is not None:
+        # The attach is refused while the detach runs, so it is waited for even with wait: false.
+        detach_waiter = waiter or Waiter.from_params(dict(module.params, wait=True))
+        write(module, lambda: computes.detach(name, detach_waiter))
+        module.result["compute"] = None
+    attached = write(module, lambda: computes.attach(desired, body, waiter)) or computes.get(name) or {}
+    module.result["compute"] = compute_facts(attached)
+    module.result["drift"] = []
+    state = provisioning_state(attached)
+    if waiter is None:
+        module.result["msg"] = (
+            f"{verb.capitalize()} of compute {name} to workspace {workspace} accepted; provisioning state {state} "
+            "(not waited for)."
+        )
+    elif state == "Succeeded":
+        module.result["msg"] = f"{verb.capitalize()}ed compute {name} to workspace {workspace}: {SUCCEEDED_MESSAGE}"
+    else:
+        raise ComputeError(
+            f"Compute {name} in workspace {workspace}: the attach operation ended but the compute is {state}; "
+            "check its provisioning errors in Azure ML studio, then re-run with force_reattach: true."
+        )
+
+
+def detach(module, computes, name, current):
+    workspace = computes.workspace.name
+    module.result["compute"] = compute_facts(current) if current else None
+    if current is not None and provisioning_state(current) == "Deleting":
+        waiter = module.waiter()
+        if waiter is not None and not module.check_mode:
+            computes.wait_until_settled(name, current, waiter)
+            module.result["compute"] = None
+        module.result["msg"] = f"Compute {name} was already being detached from workspace {workspace}."
+        return
+    if current is None:
+        module.result["msg"] = f"Compute {name} is not attached to workspace {workspace}."
+        return
+    module.set_diff(before=attached_view(current), after={})
+    if module.check_mode:
+        module.set_changed()
+        module.result["msg"] = f"Would detach compute {name} from workspace {workspace} (check mode)."
+        return
+    waiter = module.waiter()
+    write(module, lambda: computes.detach(name, waiter))
+    module.result["compute"] = None
+    how = "detached" if waiter is not None else "detach accepted (not waited for)"
+    module.result["msg"] = (
+        f"Compute {name} {how} from workspace {workspace} (underlyingResourceAction=Detach); the cluster and its "
+        "Azure ML extension are unchanged."
+    )
+
+
+def write(module, operation):
+    """Run one write and mark the task changed, unless Azure refused the request.
+
+    ARM answers a refused request with an HTTP error before acting on it; an error without an HTTP
+    status (the operation ended Failed, the wait timed out, the connection dropped) comes after the
+    request was accepted, so something has changed.
+    """
+    try:
+        result = operation()
+    except ArcMLError as exc:
+        module.set_changed(getattr(exc, "status", None) is None)
+        raise
+    module.set_changed()
+    return result
+
+
+def _describe_drift(entry):
+    return f"{entry['field']} is {entry['attached']!r}, the task asks for {entry['requested']!r}"
+
+
+def argument_spec():
+    instance_type = dict(name=dict(type="str", required=True), **instance_type_options())
+    instance_type["requests"]["required"] = True
+    instance_type["limits"]["required"] = True
+    return dict(
+        name=dict(type="str", required=True),
+        workspace_name=dict(type="str"),
+        resource_group=dict(type="str"),
+        workspace_config=dict(type="path"),
+        cluster_name=dict(type="str"),
+        cluster_resource_group=dict(type="str"),
+        cluster_resource_id=dict(type="str"),
+        namespace=dict(type="str", default="default"),
+        default_instance_type=dict(type="str"),
+        instance_types=dict(type="list", elements="dict", options=instance_type),
+        identity=dict(
+            type="dict",
+            options=dict(
+                type=dict(type="str", required=True, choices=["SystemAssigned", "UserAssigned"]),
+                user_assigned_identities=dict(type="list", elements="str"),
+            ),
+        ),
+        description=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        force_reattach=dict(type="bool", default=False),
+    )
+
+
+def main():
+    module = ArcMLModule(
+        argument_spec(),
+        azure=True,
+        wait=True,
+        mutually_exclusive=[
+            ("workspace_config", "workspace_name"),
+            ("workspace_config", "resource_group"),
+            ("cluster_resource_id", "cluster_name"),
+            ("cluster_resource_id", "cluster_resource_group"),
+        ],
+        required_one_of=[("workspace_name", "workspace_config")],
+        required_together=[("workspace_name", "resource_group"), ("cluster_name", "cluster_resource_group")],
+        required_if=[("state", "present", ("cluster_resource_id", "cluster_name"), True)],
+    )
+    module.run(ensure_compute)
+
+
+if __name__ == "__main__":
+    main()
