@@ -57,7 +57,10 @@ def run_tasks(tasks, base_env, tmp_path, *args, env=None, ignore_errors=True, ho
         steps.append({
             "name": f"Save result {index}",
             "ansible.builtin.lineinfile": {
-                "path": str(results_file), "line": f"{{{{ result_{index} | to_json }}}}", "create": True,
+                # The index keeps two identical results from collapsing into one line.
+                "path": str(results_file),
+                "line": f"{{{{ {{'index': {index}, 'result': result_{index}}} | to_json }}}}",
+                "create": True,
             },
             "check_mode": False,
             "diff": False,
@@ -67,7 +70,8 @@ def run_tasks(tasks, base_env, tmp_path, *args, env=None, ignore_errors=True, ho
     playbook = tmp_path / "playbook.yml"
     playbook.write_text(json.dumps(play))
     run = run_playbook(playbook, base_env, tmp_path, "-i", str(inventory), *args, env=env)
-    results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
+    lines = results_file.read_text().splitlines() if results_file.exists() else []
+    results = [entry["result"] for entry in sorted((json.loads(line) for line in lines), key=lambda e: e["index"])]
     return PlaybookRun(run.rc, run.output, results)
 
 

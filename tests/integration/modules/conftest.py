@@ -5,8 +5,6 @@ env.sh exports (sandbox.emulator.client_env), so the modules reach it as a custo
 users reach Azure Stack Hub or a sovereign cloud.
 """
 
-import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,13 +17,8 @@ from sandbox.emulator import client_env
 from sandbox.emulator.client import AdminClient
 
 REPO = Path(__file__).resolve().parents[3]
-COLLECTIONS = REPO / ".build" / "collections"
-ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
-PLAYBOOK_TIMEOUT = 300
-# Variables of the developer's own shell that would point a playbook somewhere else.
-FOREIGN_PREFIXES = ("AZURE_", "ARCML_", "ANSIBLE_", "K8S_AUTH_", "REQUESTS_CA_BUNDLE", "ARM_")
 
 
 class Sandbox:
@@ -78,71 +71,15 @@ def sandbox(tmp_path_factory):
         running.stop()
 
 
-class PlaybookRun:
-    def __init__(self, completed, results):
-        self.rc = completed.returncode
-        self.output = completed.stdout + completed.stderr
-        self.results = results
-
-
 @pytest.fixture
 def ansible_playbook(sandbox, tmp_path):
-    """Run one playbook against the sandbox; each task that sets `register: result` has its result saved.
+    """run(tasks, *args, env=None, ignore_errors=True): the tasks through ansible-playbook against this emulator.
 
-    `run(tasks, *args, env=None, ignore_errors=True)`: `tasks` is a list of task dicts, `args` extra
-    ansible-playbook arguments, `env` overrides of the sandbox environment. Returns a PlaybookRun.
+    Returns playbook_runner.PlaybookRun (`.rc`, `.output`, `.results` with every task's registered result).
     """
+    from playbook_runner import run_tasks
 
     def run(tasks, *args, env=None, ignore_errors=True):
-        results_file = tmp_path / "results.jsonl"
-        results_file.unlink(missing_ok=True)
-        play = [
-            {
-                "name": "Integration test",
-                "hosts": "localhost",
-                "connection": "local",
-                "gather_facts": False,
-                "tasks": [
-                    step
-                    for index, task in enumerate(tasks)
-                    for step in (
-                        dict(task, register=f"result_{index}", ignore_errors=ignore_errors),
-                        {
-                            "name": f"Save result {index}",
-                            "ansible.builtin.lineinfile": {
-                                "path": str(results_file),
-                                "line": f"{{{{ result_{index} | to_json }}}}",
-                                "create": True,
-                            },
-                            "check_mode": False,
-                            "diff": False,
-                        },
-                    )
-                ],
-            }
-        ]
-        playbook = tmp_path / "playbook.yml"
-        playbook.write_text(json.dumps(play))
-        environ = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_PREFIXES)}
-        environ.update(sandbox.env)
-        environ.update(
-            ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
-            ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-local"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_RETRY_FILES_ENABLED="0",
-            ANSIBLE_PYTHON_INTERPRETER=sys.executable,
-        )
-        environ.update(env or {})
-        completed = subprocess.run(
-            [str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), *args],
-            env=environ,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=PLAYBOOK_TIMEOUT,
-            check=False,
-        )
-        results = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
-        return PlaybookRun(completed, results)
+        return run_tasks(tasks, sandbox.env, tmp_path, *args, env=env, ignore_errors=ignore_errors)
 
     return run
