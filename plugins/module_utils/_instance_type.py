@@ -17,9 +17,9 @@ only under limits, nodeSelector a map of strings. Kubernetes adds that a request
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._quantity import parse_quantity
 
 GROUP = "amlarc.azureml.com"
 VERSION = "v1alpha1"
@@ -31,15 +31,6 @@ GPU_RESOURCE = "nvidia.com/gpu"
 # A Kubernetes object name (RFC 1123 subdomain), a label key's name part, and a label value.
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-# Kubernetes quantities (k8s.io/apimachinery resource.Quantity): a number, then a binary or decimal
-# suffix or a decimal exponent.
-_QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:(?P<suffix>[KMGTPE]i|[numkMGTPE])|[eE](?P<exponent>[+-]?[0-9]+))?$"
-)
-_BINARY = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
-_DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
-
-
 class InstanceTypeError(ArcMLError):
     """Instance type options break a documented rule; raised before any request."""
 
@@ -59,27 +50,6 @@ def instance_type_options():
         requests=dict(type="dict", options=resources_options(gpu=False)),
         limits=dict(type="dict", options=resources_options(gpu=True)),
     )
-
-
-def parse_quantity(value):
-    """The exact value of a Kubernetes quantity (a string such as 500m or 8Gi, or a number) as a Decimal."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a quantity")
-    if isinstance(value, (int, float)):
-        return Decimal(repr(value))
-    match = _QUANTITY.match(str(value).strip())
-    if not match:
-        raise ValueError(f"{value!r} is not a quantity")
-    try:
-        number = Decimal(match.group("number"))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-        raise ValueError(f"{value!r} is not a quantity") from None
-    if match.group("exponent") is not None:
-        return number.scaleb(int(match.group("exponent")))
-    suffix = match.group("suffix")
-    if suffix in _BINARY:
-        return number * (2 ** _BINARY[suffix])
-    return number.scaleb(_DECIMAL.get(suffix, 0))
 
 
 class InstanceTypeSpec:
