@@ -19,10 +19,11 @@ TESTBED_BUILD := sandbox/k8s/build.sh
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export PYTHONDONTWRITEBYTECODE := 1
 
+MOLECULE_DIR := $(CURDIR)/.build/molecule-sandbox
 DEMO_DIR := .sandbox
 DEMO_SITES := sandbox/sites/demo.yml
 
-.PHONY: help venv collection testbed demo demo-down lint ruff ansible-lint changelog-lint sanity units integration test build clean
+.PHONY: help venv collection testbed demo demo-down molecule lint ruff ansible-lint changelog-lint sanity units integration test build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -94,6 +95,12 @@ integration: $(STAMP) collection testbed ## integration tests (Kubernetes testbe
 
 test: $(STAMP) ## every gate; non-zero if any fails
 	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units integration
+
+molecule: $(STAMP) collection testbed ## the molecule scenario (converge, idempotence, verify) on its own sandbox
+	@echo "== molecule test -s sandbox"
+	@$(PY) -m sandbox up --sites $(DEMO_SITES) --dir $(MOLECULE_DIR) >/dev/null
+	@set -a && . $(MOLECULE_DIR)/env.sh && set +a && cd extensions && PATH=$(CURDIR)/$(BIN):$$PATH \
+	  $(CURDIR)/$(BIN)/molecule test -s sandbox; rc=$$?; cd $(CURDIR) && $(PY) -m sandbox down --dir $(MOLECULE_DIR) >/dev/null; exit $$rc
 
 build: $(STAMP) ## build the collection tarball
 	@$(BIN)/ansible-galaxy collection build --force --output-path .build/dist .
