@@ -1,0 +1,360 @@
+#!/usr/bin/python
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: cluster_extension
+short_description: Install, update or remove a cluster extension on an Arc-enabled or AKS cluster
+version_added: 0.1.0
+description:
+  - Manages one C(Microsoft.KubernetesConfiguration/extensions) resource on an Azure Arc-enabled Kubernetes cluster
+    (C(connectedClusters)) or an AKS cluster (C(managedClusters)), as C(az k8s-extension create/update/delete) do.
+  - An extension that does not exist is created. An existing one is compared with the options and only what
+    differs is sent, in one PATCH that names exactly the changed fields and setting keys.
+  - The extension type, the scope and the release or target namespace cannot change on an existing extension;
+    such a change fails with the reason unless O(recreate=true), which deletes the extension and creates it again.
+  - An extension that Azure reports as C(Failed) makes the task fail with Azure's error, unless the task changes
+    its settings (which starts a new operation) or sets O(repair_failed=true).
+  - For the Azure Machine Learning extension use M(hci.arc_ml.azureml_extension), which adds the settings, checks
+    and Azure Relay resources C(az k8s-extension) adds for it.
+author:
+  - hci.arc_ml maintainers (!UNKNOWN)
+options:
+  name:
+    description:
+      - The extension's name. For the extension types that install a helm release, also the release name.
+    type: str
+    required: true
+  cluster_name:
+    description:
+      - The name of the cluster resource in Azure.
+    type: str
+    required: true
+  resource_group:
+    description:
+      - The resource group of the cluster.
+    type: str
+    required: true
+  cluster_type:
+    description:
+      - V(connectedClusters) for an Azure Arc-enabled cluster (C(Microsoft.Kubernetes)), V(managedClusters) for AKS
+        (C(Microsoft.ContainerService)).
+    type: str
+    choices: [connectedClusters, managedClusters]
+    default: connectedClusters
+  extension_type:
+    description:
+      - The extension type, for example V(microsoft.flux) or V(Microsoft.AzureML.Kubernetes). Compared without
+        regard to case.
+      - Required with O(state=present).
+    type: str
+  scope:
+    description:
+      - V(cluster) installs the extension once for the whole cluster, into O(release_namespace);
+        V(namespace) installs it into O(target_namespace) only.
+      - When not set, a new extension gets cluster scope and an existing one keeps its scope.
+    type: str
+    choices: [cluster, namespace]
+  release_namespace:
+    description:
+      - With cluster scope, the namespace of the extension's release; created if missing. When not set, the
+        extension type's default.
+      - Cannot change on an existing extension (see O(recreate)).
+    type: str
+  target_namespace:
+    description:
+      - With O(scope=namespace), the namespace to install into. When not set, the service's default.
+      - Cannot change on an existing extension (see O(recreate)).
+    type: str
+  release_train:
+    description:
+      - The release train the extension follows when it upgrades itself, for example V(stable) or V(preview).
+        Compared without regard to case. When not set, the service's default (V(Stable)) on create, and not
+        compared afterwards.
+    type: str
+  version:
+    description:
+      - Pin the extension to this version. Implies O(auto_upgrade_minor_version=false); setting both
+        O(version) and O(auto_upgrade_minor_version=true) is an error, as the service refuses it.
+      - Never sent while auto-upgrade is on. Turning auto-upgrade on over a pinned version sends
+        C(version=null) to unpin it.
+    type: str
+  auto_upgrade_minor_version:
+    description:
+      - Whether the extension upgrades its minor version by itself. When not set, the service's default (true)
+        on create, and not compared afterwards.
+    type: bool
+  configuration_settings:
+    description:
+      - Configuration settings, a map of names to values. Values are sent as strings; booleans as V(True) or
+        V(False), as C(az) sends them.
+      - Only the keys given here are compared and sent; keys the extension has and this map does not are left
+        alone (the service cannot remove a setting). Boolean words are compared without regard to case.
+    type: dict
+  configuration_protected_settings:
+    description:
+      - Protected configuration settings (secrets), a map of names to string values. Never shown in output,
+        logs or diffs.
+      - Azure does not return them, so they are compared as O(protected_settings_update) says; when they are
+        sent, the complete map is sent, since it replaces the extension's protected settings as a whole.
+      - When not set, the extension's protected settings are not managed.
+    type: dict
+  protected_settings_update:
+    description:
+      - When to send O(configuration_protected_settings) to an existing extension.
+      - V(when_changed) stores a salted PBKDF2-SHA256 fingerprint of the complete protected map in the
+        configuration setting C(hciArcMlProtectedSettingsFingerprint) whenever the module sends the map, and sends
+        it again only when the fingerprint no longer matches (a value or a key changed) or is missing. A second run
+        with the same values neither reports a change nor resends them.
+      - V(always) sends the map on every run, and so always reports a change.
+      - V(on_create) sends the map only when the extension is created or re-created.
+      - The fingerprint reveals no value, but like any verifier it allows testing guesses of a weak secret by anyone
+        who can read the extension; use V(on_create) or V(always) for short passwords.
+    type: str
+    choices: [when_changed, always, on_create]
+    default: when_changed
+  state:
+    description:
+      - V(present) creates or updates the extension; V(absent) deletes it and, with O(wait=true), confirms it is
+        gone (the agents remove its release from the cluster).
+    type: str
+    choices: [present, absent]
+    default: present
+  recreate:
+    description:
+      - Delete and create the extension again when the extension type, scope or namespace must change, instead
+        of failing. The extension's workloads are removed and installed again. Needs O(wait=true).
+    type: bool
+    default: false
+  repair_failed:
+    description:
+      - When Azure reports the extension as C(Failed), delete and create it again instead of failing with Azure's
+        error. Needs O(wait=true).
+    type: bool
+    default: false
+  force_delete:
+    description:
+      - Delete only the Azure resource (C(forceDelete=true)), without waiting for the cluster's agents; they remove
+        the release when they reconnect. For clusters that are gone or offline.
+      - Applies to O(state=absent), and to the delete before a re-create (O(recreate), O(repair_failed)).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - hci.arc_ml.azure_auth
+  - hci.arc_ml.wait
+  - hci.arc_ml.attributes
+  - hci.arc_ml.attributes.ACTIONGROUP_AZURE
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+notes:
+  - Uses the C(Microsoft.KubernetesConfiguration) API version 2024-11-01. Register the resource provider first
+    (M(hci.arc_ml.resource_provider)).
+  - Extension operations on an Arc-enabled cluster are carried out by the cluster's agents; on a cluster that is not
+    connected they fail after a while with Azure's error, which the task reports.
+seealso:
+  - module: hci.arc_ml.cluster_extension_info
+  - module: hci.arc_ml.azureml_extension
+"""
+
+EXAMPLES = r"""
+- name: Install Flux on an Arc-enabled cluster
+  hci.arc_ml.cluster_extension:
+    name: flux
+    cluster_name: hci-seattle
+    resource_group: rg-hci-seattle
+    extension_type: microsoft.flux
+    release_namespace: flux-system
+    configuration_settings:
+      multiTenancy.enforce: false
+
+- name: Pin an extension to a version
+  hci.arc_ml.cluster_extension:
+    name: flux
+    cluster_name: hci-seattle
+    resource_group: rg-hci-seattle
+    extension_type: microsoft.flux
+    version: 1.14.1
+
+- name: An extension with a secret, sent again only when it changes
+  hci.arc_ml.cluster_extension:
+    name: monitoring
+    cluster_name: hci-seattle
+    resource_group: rg-hci-seattle
+    extension_type: microsoft.azuremonitor.containers
+    configuration_settings:
+      logAnalyticsWorkspaceResourceID: "{{ workspace_id }}"
+    configuration_protected_settings:
+      omsagent.secret.key: "{{ workspace_key }}"
+
+- name: Remove an extension and wait until it is gone
+  hci.arc_ml.cluster_extension:
+    name: flux
+    cluster_name: hci-seattle
+    resource_group: rg-hci-seattle
+    state: absent
+"""
+
+RETURN = r"""
+extension:
+  description:
+    - The extension after the task; in check mode, as it would be. Empty when it does not exist.
+    - Protected settings are listed by key only.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The ARM id of the extension.
+      type: str
+      returned: when the extension exists
+      sample: /subscriptions/.../connectedClusters/hci-seattle/providers/Microsoft.KubernetesConfiguration/extensions/x
+    name:
+      description: The extension's name.
+      type: str
+      returned: when the extension exists
+    extension_type:
+      description: The extension type.
+      type: str
+      returned: when the extension exists
+      sample: microsoft.flux
+    scope:
+      description: V(cluster) or V(namespace).
+      type: str
+      returned: when the extension exists
+    release_namespace:
+      description: The release namespace, for cluster scope.
+      type: str
+      returned: when the extension exists
+    target_namespace:
+      description: The target namespace, for namespace scope.
+      type: str
+      returned: when the extension exists
+    auto_upgrade_minor_version:
+      description: Whether the extension upgrades its minor version by itself.
+      type: bool
+      returned: when the extension exists
+    release_train:
+      description: The release train.
+      type: str
+      returned: when the extension exists
+    version:
+      description: The pinned version, if any.
+      type: str
+      returned: when the extension exists
+    current_version:
+      description: The installed version, once installed.
+      type: str
+      returned: when the extension exists
+      sample: 1.14.1
+    provisioning_state:
+      description: C(Creating), C(Updating), C(Deleting), C(Succeeded), C(Failed) or C(Canceled).
+      type: str
+      returned: when the extension exists
+      sample: Succeeded
+    configuration_settings:
+      description: The configuration settings (without the module's protected-settings fingerprint).
+      type: dict
+      returned: when the extension exists
+    configuration_protected_setting_keys:
+      description: The keys of the protected settings (their values are never returned by Azure).
+      type: list
+      elements: str
+      returned: when the extension exists
+    protected_settings_fingerprint:
+      description: Whether the extension holds the module's fingerprint of its protected settings.
+      type: bool
+      returned: when the extension exists
+    error:
+      description: Azure's error for a failed extension (code, message), else null.
+      type: dict
+      returned: when the extension exists
+    statuses:
+      description: Status messages reported by the extension.
+      type: list
+      elements: dict
+      returned: when the extension exists
+    identity_principal_id:
+      description: The principal id of the extension's system-assigned identity, if any.
+      type: str
+      returned: when the extension exists
+    is_system_extension:
+      description: Whether it is a system extension.
+      type: bool
+      returned: when the extension exists
+changes:
+  description:
+    - One line per difference the task applied (or, in check mode, would apply). Protected values are never shown.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "configurationSettings.multiTenancy.enforce: 'True' -> 'False'"
+"""
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension_ensure import ExtensionTask
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension_options import (
+    cluster_argument_spec,
+    extension_client,
+    lifecycle_argument_spec,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension_plan import ExtensionSpec, normalize_settings
+from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+
+
+def spec_from_params(params):
+    return ExtensionSpec(
+        extension_type=params["extension_type"],
+        scope=params["scope"],
+        release_namespace=params["release_namespace"],
+        target_namespace=params["target_namespace"],
+        auto_upgrade_minor_version=params["auto_upgrade_minor_version"],
+        release_train=params["release_train"],
+        version=params["version"],
+        settings=normalize_settings(params["configuration_settings"]),
+        protected=normalize_settings(params["configuration_protected_settings"], "configuration_protected_settings"),
+        # As az k8s-extension does: a system-assigned identity on Arc (created with the extension, never changed).
+        identity={"type": "SystemAssigned"},
+    )
+
+
+def ensure_extension(module):
+    params = module.params
+    if params["state"] == "absent":
+        task = ExtensionTask(module, extension_client(module, params["name"]))
+        task.absent(force=params["force_delete"])
+        return
+    spec = spec_from_params(params)
+    spec.check()
+    task = ExtensionTask(module, extension_client(module, params["name"]), params["protected_settings_update"])
+    task.present(
+        spec, recreate=params["recreate"], repair_failed=params["repair_failed"], force_delete=params["force_delete"]
+    )
+
+
+def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        extension_type=dict(type="str"),
+        scope=dict(type="str", choices=["cluster", "namespace"]),
+        release_namespace=dict(type="str"),
+        target_namespace=dict(type="str"),
+    )
+    argument_spec.update(cluster_argument_spec())
+    argument_spec.update(lifecycle_argument_spec())
+    module = ArcMLModule(
+        argument_spec,
+        azure=True,
+        wait=True,
+        required_if=[("state", "present", ("extension_type",))],
+    )
+    module.run(ensure_extension)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""The Azure Relay the Azure ML extension uses: names as az derives them, found first, created when missing."""
+
+import hashlib
+
+import pytest
+from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._relay import (
+    RelayTarget,
+    default_namespace,
+    ensure_relay,
+    valid_name,
+)
+
+SUB = "22b4a233-756b-403b-a5e1-fd3368f5689a"
+KEYS = {
+    "primaryConnectionString": "Endpoint=sb://ns/;SharedAccessKeyName=azureml_rw;SharedAccessKey=PRIMARY;EntityPath=c",
+    "secondaryConnectionString": "Endpoint=sb://ns/;SharedAccessKeyName=azureml_rw;SharedAccessKey=SECONDARY",
+    "primaryKey": "PRIMARY",
+    "secondaryKey": "SECONDARY",
+}
+
+
+class FakeArm:
+    """ARM for Relay paths: `existing` paths exist; records every call."""
+
+    def __init__(self, existing=()):
+        self.existing = set(existing)
+        self.calls = []
+
+    def _not_found(self, method, path):
+        return AzureApiError(method, path, 404, "NotFound", "not found")
+
+    def post(self, path, api_version, body=None):
+        self.calls.append(("POST", path))
+        if path.removesuffix("/listKeys") not in self.existing:
+            raise self._not_found("POST", path)
+        return dict(KEYS)
+
+    def get_or_none(self, path, api_version):
+        self.calls.append(("GET", path))
+        return {"id": path} if path in self.existing else None
+
+    def put(self, path, api_version, body, waiter=None, final_state_via=None):
+        self.calls.append(("PUT", path, body, waiter))
+        self.existing.add(path)
+        return {"id": path}
+
+
+@pytest.fixture
+def target():
+    return RelayTarget(SUB, "rg", "ns1", "cluster1")
+
+
+def all_paths(target):
+    return {target.namespace_path, target.hybrid_connection_path, target.rule_path}
+
+
+def test_short_names_keep_their_letters_and_digits():
+    assert valid_name("my-cluster_1") == "mycluster1"
+
+
+def test_long_names_are_shortened_with_the_md5_of_the_original():
+    text = f"cluster-{SUB}-rg-with-a-long-name-relay"
+    name = valid_name(text)
+    normalized = "".join(c for c in text if c.isalnum())
+    assert len(name) == 50
+    assert name == normalized[:44] + hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:6]
+
+
+def test_default_namespace_is_az_s():
+    assert default_namespace("ext-small", SUB, "rg-ext") == "extsmall22b4a233756b403ba5e1fd3368f5689argextrelay"
+
+
+def test_a_name_without_letters_or_digits_is_an_error():
+    with pytest.raises(ArcMLError, match=r"relay\.namespace"):
+        valid_name("---")
+
+
+def test_found_relay_costs_one_call_and_its_keys_are_protected_at_once(target):
+    arm = FakeArm(all_paths(target))
+    protected = []
+    relay = ensure_relay(arm, target, "eastus", protect=protected.extend)
+    assert arm.calls == [("POST", target.rule_path + "/listKeys")]
+    assert relay.connection_string == KEYS["primaryConnectionString"]
+    assert relay.created == []
+    assert set(protected) == set(KEYS.values())
+
+
+def test_missing_relay_is_created_in_order_then_its_keys_read(target):
+    arm = FakeArm()
+    waiter = object()
+    relay = ensure_relay(arm, target, "eastus", waiter=waiter)
+    writes = [call for call in arm.calls if call[0] == "PUT"]
+    assert [call[1] for call in writes] == [target.namespace_path, target.hybrid_connection_path, target.rule_path]
+    assert writes[0][2] == {"location": "eastus", "tags": {"created_by": "Azure Arc-enabled ML"}}
+    assert writes[0][3] is waiter
+    assert writes[1][2] == {"properties": {"requiresClientAuthorization": True}}
+    assert writes[2][2] == {"properties": {"rights": ["Manage", "Send", "Listen"]}}
+    assert relay.created == ["namespace ns1", "hybrid connection cluster1", "authorization rule azureml_rw"]
+    assert relay.connection_string == KEYS["primaryConnectionString"]
+
+
+def test_an_existing_namespace_is_not_written(target):
+    arm = FakeArm({target.namespace_path})
+    relay = ensure_relay(arm, target, "eastus")
+    assert [call[1] for call in arm.calls if call[0] == "PUT"] == [target.hybrid_connection_path, target.rule_path]
+    assert relay.created == ["hybrid connection cluster1", "authorization rule azureml_rw"]
+
+
+def test_check_mode_reports_what_it_would_create_and_writes_nothing(target):
+    arm = FakeArm({target.namespace_path})
+    relay = ensure_relay(arm, target, "eastus", check_mode=True)
+    assert not [call for call in arm.calls if call[0] == "PUT"]
+    assert relay.connection_string is None
+    assert relay.created == ["hybrid connection cluster1", "authorization rule azureml_rw"]
+
+
+def test_create_false_names_what_is_missing(target):
+    with pytest.raises(ArcMLError, match=r"hybrid connection cluster1, authorization rule azureml_rw not found"):
+        ensure_relay(FakeArm({target.namespace_path}), target, "eastus", create=False)
+
+
+def test_other_errors_are_not_taken_for_absence(target):
+    class Forbidden(FakeArm):
+        def post(self, path, api_version, body=None):
+            raise AzureApiError("POST", path, 403, "AuthorizationFailed", "no")
+
+    with pytest.raises(AzureApiError):
+        ensure_relay(Forbidden(), target, "eastus")
+
+
+def test_hybrid_connection_id(target):
+    assert target.hybrid_connection_id == (
+        f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns1/hybridConnections/cluster1"
+    )
