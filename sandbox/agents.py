@@ -24,6 +24,7 @@ from pathlib import Path
 
 from .cluster_view import arc_install, cluster_facts, public_key_certificate
 from .emulator.client import AdminClient
+from .k8s.api import KubeApiError
 
 log = logging.getLogger("sandbox.agents")
 
@@ -35,6 +36,7 @@ TICK_SECONDS = 0.5
 AGENT_RESPONSE_TIMEOUT = 10.0
 HELM_TIMEOUT = 120
 TERMINAL = ("Succeeded", "Failed", "Canceled")
+KEPT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 NO_AGENT_ERROR = {
     "code": "ExtensionOperationFailed",
     "message": (
@@ -188,6 +190,7 @@ class Agents:
             try:
                 if op["action"] == "delete":
                     self._helm(cluster, "uninstall", ext["name"], "--namespace", namespace, "--ignore-not-found")
+                    self._delete_release_namespace(cluster, namespace)
                     self.admin.report_extension(ext["id"], "Deleted")
                 else:
                     version = self._install(cluster, ext, namespace)
@@ -203,6 +206,19 @@ class Agents:
                         "message": f"The extension operation failed with the following error: {message[0]}",
                     },
                 )
+
+    def _delete_release_namespace(self, cluster, namespace):
+        """The extension manager removes the namespace it created for the release, once no release is left in it."""
+        if namespace in KEPT_NAMESPACES:
+            return
+        api = cluster.api()
+        if api.get(f"/api/v1/namespaces/{namespace}/secrets?labelSelector=owner%3Dhelm")["items"]:
+            return
+        try:
+            api.delete(f"/api/v1/namespaces/{namespace}")
+        except KubeApiError as err:
+            if err.status != 404:
+                raise
 
     def _install(self, cluster, ext, namespace):
         if ext["extensionType"].lower() != AZUREML_TYPE:

@@ -134,6 +134,7 @@ def test_azureml_extension_becomes_a_release_in_namespace_azureml(sandbox, clien
     ).result()
     secrets = api.get("/api/v1/namespaces/azureml/secrets?labelSelector=owner%3Dhelm%2Cname%3Dazureml")["items"]
     assert secrets == [], "the release must be uninstalled with the extension"
+    wait_for(lambda: not api.exists("/api/v1/namespaces/azureml"), "namespace azureml deleted with the extension")
 
 
 def test_extension_on_a_cluster_without_agents_fails_with_the_azure_error(sandbox, clients):
