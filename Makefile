@@ -94,7 +94,7 @@ integration: $(STAMP) collection testbed ## integration tests (Kubernetes testbe
 	@$(PY) tests/run_pytest.py integration tests/integration
 
 test: $(STAMP) ## every gate; non-zero if any fails
-	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units integration
+	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units integration molecule
 
 molecule: $(STAMP) collection testbed ## the molecule scenario (converge, idempotence, verify) on its own sandbox
 	@echo "== molecule test -s sandbox"
