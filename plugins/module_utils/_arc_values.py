@@ -1,0 +1,179 @@
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the hci.arc_ml collection
+# and may change in any release, even a bugfix release. Do not use them from outside.
+
+"""The helm values of the Arc agents release (specs/arc-connect.md §5.2, §6.2, §6.3).
+
+az connectedk8s passes each value with `--set key=value`; here they all go into one values file (which
+HelmRunner writes 0600 and removes), so nothing reaches a command line and no `,` or `/` escaping is
+needed. The dotted keys are nested and typed the way `--set` types them, so the chart renders the same.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+_INTEGER = re.compile(r"^[-+]?[0-9]+$")
+
+
+def set_value(text):
+    """A string typed as `helm --set` types it: true/false (any case) and null become bool/None, integers int.
+
+    A number with a leading zero stays a string (helm keeps "0123" as text).
+    """
+    if not isinstance(text, str):
+        return text
+    lowered = text.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    if lowered == "null":
+        return None
+    if _INTEGER.match(text):
+        digits = text.lstrip("+-")
+        if digits == "0" or not digits.startswith("0"):
+            return int(text)
+    return text
+
+
+def nest(dotted):
+    """{'a.b': 'c'} -> {'a': {'b': <typed 'c'>}}: what `--set a.b=c` means."""
+    values = {}
+    for key, value in dotted.items():
+        *parents, leaf = str(key).split(".")
+        node = values
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[leaf] = set_value(value)
+    return values
+
+
+def merge(base, override):
+    """A deep merge of two values trees; `override` wins."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def azure_environment(cloud_name):
+    """global.azureEnvironment: the cloud name upper-cased, AzureCloud as AZUREPUBLICCLOUD."""
+    name = (cloud_name or "AzureCloud").upper()
+    return "AZUREPUBLICCLOUD" if name == "AZURECLOUD" else name
+
+
+class Proxy:
+    """Outbound proxy settings for the agents; `ca_cert` is the PEM text of the proxy's CA, not a path."""
+
+    def __init__(self, https_proxy=None, http_proxy=None, no_proxy=None, ca_cert=None):
+        self.https_proxy = https_proxy
+        self.http_proxy = http_proxy
+        self.no_proxy = list(no_proxy or [])
+        self.ca_cert = ca_cert
+
+    @property
+    def enabled(self):
+        return bool(self.https_proxy or self.http_proxy or self.ca_cert)
+
+    @property
+    def secrets(self):
+        """Passwords in proxy URLs (http://user:password@proxy:3128): masked wherever they could appear."""
+        found = []
+        for url in (self.https_proxy, self.http_proxy):
+            password = urlsplit(url).password if url else None
+            if password:
+                found.append(password)
+        return found
+
+    def values(self):
+        """The legacy proxy values the agent chart reads (§6.3)."""
+        if not self.enabled:
+            return {}
+        chart_global = {"isProxyEnabled": True}
+        if self.https_proxy:
+            chart_global["httpsProxy"] = self.https_proxy
+        if self.http_proxy:
+            chart_global["httpProxy"] = self.http_proxy
+        if self.no_proxy:
+            chart_global["noProxy"] = ",".join(self.no_proxy)
+        if self.ca_cert:
+            chart_global["proxyCert"] = self.ca_cert
+            chart_global["isCustomCert"] = True
+        return {"global": chart_global}
+
+
+def agent_values(
+    helm_settings,
+    distribution,
+    infrastructure,
+    cloud_name,
+    private_key_pem=None,
+    proxy=None,
+    cloud_overrides=None,
+):
+    """The whole values tree for `helm upgrade --install azure-arc`.
+
+    helm_settings: GetHelmSettings' helmValuesContent (dotted keys); private_key_pem: only for charts that
+    take the key as a value (see _arc_chart.key_in_values); cloud_overrides: custom_cloud_values().
+    """
+    client = {
+        "global.kubernetesDistro": distribution,
+        "global.kubernetesInfra": infrastructure,
+        "systemDefaultValues.spnOnboarding": "false",
+        "global.azureEnvironment": azure_environment(cloud_name),
+        "systemDefaultValues.clusterconnect-agent.enabled": "true",
+    }
+    values = merge(nest(helm_settings or {}), nest({k: v for k, v in client.items() if v is not None}))
+    if cloud_overrides:
+        values = merge(values, nest(cloud_overrides))
+    if proxy is not None:
+        values = merge(values, proxy.values())
+    if private_key_pem:
+        # Set after nesting: a PEM must stay text whatever it looks like.
+        values = merge(values, {"global": {"onboardingPrivateKey": private_key_pem}})
+    return values
+
+
+def custom_cloud_values(metadata, resource, location, registry_host):
+    """The endpoint overrides az connectedk8s adds when the cloud metadata names an Arc config endpoint
+    (disconnected Azure Local, sovereign clouds; §6.2). {} for a cloud without one.
+
+    metadata: the /metadata/endpoints document; resource: the connected cluster (for its identity).
+    """
+    dataplane = (metadata or {}).get("dataplaneEndpoints") or {}
+    config_endpoint = dataplane.get("arcConfigEndpoint")
+    if not config_endpoint:
+        return {}
+    principal_id = ((resource or {}).get("identity") or {}).get("principalId")
+    values = {
+        "systemDefaultValues.azureResourceManagerEndpoint": (metadata.get("resourceManager") or "").rstrip("/"),
+        "systemDefaultValues.azureArcAgents.config_dp_endpoint_override": config_endpoint,
+        "systemDefaultValues.activeDirectoryEndpoint": ((metadata.get("authentication") or {}).get("loginEndpoint")),
+        "systemDefaultValues.image.repository": registry_host,
+    }
+    if principal_id:
+        values["global.kubeAadEndpoint"] = f"{principal_id}.k8sproxysvc.connectrp.azs"
+    notification = dataplane.get("arcGlobalNotificationServiceEndpoint")
+    if notification:
+        values["systemDefaultValues.clusterconnect-agent.notification_dp_endpoint_override"] = notification
+    relay_suffix = (metadata.get("suffixes") or {}).get("relayEndpointSuffix")
+    if relay_suffix:
+        values["systemDefaultValues.clusterconnect-agent.relay_endpoint_suffix_override"] = relay_suffix
+    identity_service = dataplane.get("arcHybridIdentityServiceEndpoint")
+    if identity_service:
+        values["systemDefaultValues.clusteridentityoperator.his_endpoint_override"] = (
+            f"{identity_service.rstrip('/')}/discovery?location={location}&api-version=1.0-preview"
+        )
+    # What the metadata does not name is left to the chart's defaults.
+    return {key: value for key, value in values.items() if value}

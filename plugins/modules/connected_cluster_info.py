@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: connected_cluster_info
+short_description: Read Azure Arc connected clusters
+version_added: 0.1.0
+description:
+  - Returns one Azure Arc connected cluster (C(Microsoft.Kubernetes/connectedClusters)), every one in a resource
+    group, or every one in the subscription, with connectivity status and agent version.
+  - Reads Azure only; the clusters themselves are not contacted.
+author:
+  - hci.arc_ml maintainers (!UNKNOWN)
+options:
+  name:
+    description:
+      - The name of one connected cluster; needs O(resource_group).
+      - Without it, every connected cluster in O(resource_group), or in the subscription, is returned.
+    type: str
+  resource_group:
+    description:
+      - The resource group to look in. Without it (and without O(name)), the whole subscription.
+    type: str
+extends_documentation_fragment:
+  - hci.arc_ml.azure_auth
+  - hci.arc_ml.attributes
+  - hci.arc_ml.attributes.ACTIONGROUP_AZURE
+  - hci.arc_ml.attributes.INFO_MODULE
+seealso:
+  - module: hci.arc_ml.connected_cluster
+"""
+
+EXAMPLES = r"""
+- name: Read one connected cluster
+  hci.arc_ml.connected_cluster_info:
+    name: hci-site-07
+    resource_group: rg-hci-clusters
+  register: arc
+
+- name: Fail unless it is connected
+  ansible.builtin.assert:
+    that: arc.connected_clusters[0].connectivity_status == 'Connected'
+
+- name: Every connected cluster in the subscription
+  hci.arc_ml.connected_cluster_info:
+  register: fleet
+"""
+
+RETURN = r"""
+connected_clusters:
+  description:
+    - The connected clusters found, sorted by resource ID; empty when O(name) does not exist.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The ARM resource ID.
+      type: str
+      sample: /subscriptions/<subscription>/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters/c1
+    name:
+      description: The resource name.
+      type: str
+      sample: site-1
+    subscription_id:
+      description: The subscription.
+      type: str
+      sample: 00000000-0000-0000-0000-000000000000
+    resource_group:
+      description: The resource group.
+      type: str
+      sample: rg-hci-clusters
+    location:
+      description: The Azure region.
+      type: str
+      sample: eastus
+    tags:
+      description: The resource's tags.
+      type: dict
+      sample: {site: site-1}
+    kind:
+      description: V(ProvisionedCluster) for an AKS cluster enabled by Azure Arc, else null.
+      type: str
+      sample: null
+    platform_managed:
+      description: Whether the cluster is an AKS Arc C(ProvisionedCluster), which the platform manages.
+      type: bool
+      sample: false
+    provisioning_state:
+      description: The resource's provisioning state.
+      type: str
+      sample: Succeeded
+    connectivity_status:
+      description: V(Connecting), V(Connected), V(Offline), V(Expired) or V(AgentNotInstalled).
+      type: str
+      sample: Connected
+    last_connectivity_time:
+      description: When the agents last reached Azure.
+      type: str
+      sample: "2026-05-04T10:12:03Z"
+    agent_version:
+      description: The version of the Arc agents, as they report it.
+      type: str
+      sample: 1.26.0
+    agent_auto_upgrade:
+      description: V(Enabled) or V(Disabled); null when Azure did not report it.
+      type: str
+      sample: Enabled
+    kubernetes_version:
+      description: The cluster's Kubernetes version, as the agents report it.
+      type: str
+      sample: 1.31.8
+    total_node_count:
+      description: The cluster's node count, as the agents report it.
+      type: int
+      sample: 3
+    total_core_count:
+      description: The cluster's CPU core count, as the agents report it.
+      type: int
+      sample: 12
+    distribution:
+      description: The recorded Kubernetes distribution.
+      type: str
+      sample: aks_workload
+    infrastructure:
+      description: The recorded infrastructure.
+      type: str
+      sample: azure_stack_hci
+    identity_principal_id:
+      description: The object ID of the resource's system-assigned identity.
+      type: str
+      sample: 5e3f1c0d-9f0b-4f0e-8c4b-1f2e3d4c5b6a
+"""
+
+from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_resource
+from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+
+
+def read_clusters(module):
+    azure = module.azure()
+    name, group = module.params["name"], module.params["resource_group"]
+    version = _arc_resource.API_VERSION
+    if name:
+        found = azure.arm.get_or_none(_arc_resource.cluster_path(azure.subscription_id, group, name), version)
+        clusters = [found] if found else []
+    elif group:
+        clusters = azure.arm.list(_arc_resource.group_list_path(azure.subscription_id, group), version)
+    else:
+        clusters = azure.arm.list(_arc_resource.subscription_list_path(azure.subscription_id), version)
+    summaries = [_arc_resource.summary(cluster) for cluster in clusters]
+    module.result["connected_clusters"] = sorted(summaries, key=lambda c: (c["id"] or "").lower())
+
+
+def main():
+    module = ArcMLModule(
+        argument_spec=dict(name=dict(type="str"), resource_group=dict(type="str")),
+        azure=True,
+        required_by={"name": "resource_group"},
+    )
+    module.run(read_clusters)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""The ARM side of a connected cluster: bodies, the smallest write for a drift, and how results show it."""
+
+import pytest
+from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_resource as resource
+from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+
+SUB = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+ID = f"/subscriptions/{SUB}/resourceGroups/RG-Site/providers/Microsoft.Kubernetes/connectedClusters/site-1"
+KEY = "MIICCgKCAgEAexisting==AwEAAQ=="
+
+
+def existing(**properties):
+    """A connected cluster as GET returns it, read-only fields included."""
+    body = {
+        "id": ID,
+        "name": "site-1",
+        "type": "microsoft.kubernetes/connectedclusters",
+        "location": "eastus",
+        "tags": {"site": "1"},
+        "identity": {"type": "SystemAssigned", "principalId": "p-id", "tenantId": "t-id"},
+        "systemData": {"createdBy": "someone"},
+        "properties": {
+            "agentPublicKeyCertificate": KEY,
+            "distribution": "aks_workload",
+            "infrastructure": "azure_stack_hci",
+            "provisioningState": "Succeeded",
+            "connectivityStatus": "Connected",
+            "kubernetesVersion": "1.31.8",
+            "totalNodeCount": 3,
+            "totalCoreCount": 12,
+            "agentVersion": "1.26.0",
+            "lastConnectivityTime": "2026-05-04T10:12:03Z",
+            "azureHybridBenefit": "NotApplicable",
+            "privateLinkState": "Disabled",
+            "arcAgentProfile": {"agentAutoUpgrade": "Enabled", "agentState": "Succeeded", "agentErrors": []},
+            "oidcIssuerProfile": {"enabled": True, "issuerUrl": "https://issuer"},
+        },
+    }
+    body["properties"].update(properties)
+    return body
+
+
+def desired(**options):
+    defaults = {"distribution": "aks_workload", "infrastructure": "azure_stack_hci"}
+    return resource.Desired(**{**defaults, **options})
+
+
+def test_paths_percent_encode_and_use_the_sdk_spelling():
+    assert resource.cluster_path(SUB, "rg 1", "c/1") == (
+        f"/subscriptions/{SUB}/resourceGroups/rg%201/providers/Microsoft.Kubernetes/connectedClusters/c%2F1"
+    )
+    assert resource.group_list_path(SUB, "rg").endswith(
+        "/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters"
+    )
+    assert (
+        resource.subscription_list_path(SUB) == f"/subscriptions/{SUB}/providers/Microsoft.Kubernetes/connectedClusters"
+    )
+
+
+def test_identity_of_an_id_is_lower_cased_and_tolerates_the_old_spelling():
+    assert resource.identity_of_id(ID) == (SUB, "rg-site", "site-1")
+    assert resource.identity_of_id(ID.replace("resourceGroups", "resourcegroups")) == (SUB, "rg-site", "site-1")
+    assert resource.identity_of_id("/not/an/arm/id") is None
+
+
+def test_a_new_body_is_what_the_cli_sends():
+    body = resource.new_body(desired(tags={"a": 1}), "eastus", KEY)
+    assert body == {
+        "location": "eastus",
+        "tags": {"a": "1"},
+        "identity": {"type": "SystemAssigned"},
+        "properties": {
+            "agentPublicKeyCertificate": KEY,
+            "distribution": "aks_workload",
+            "infrastructure": "azure_stack_hci",
+        },
+    }
+    with_upgrade = resource.new_body(desired(agent_auto_upgrade=False), "eastus", KEY)
+    assert with_upgrade["properties"]["arcAgentProfile"] == {"agentAutoUpgrade": "Disabled"}
+    assert with_upgrade["tags"] == {}
+
+
+def test_writable_drops_every_read_only_field_and_keeps_the_rest():
+    body = resource.writable(existing())
+    properties = body["properties"]
+    for field in ("provisioningState", "connectivityStatus", "kubernetesVersion", "totalNodeCount", "agentVersion"):
+        assert field not in properties
+    assert properties["arcAgentProfile"] == {"agentAutoUpgrade": "Enabled"}
+    assert properties["oidcIssuerProfile"] == {"enabled": True}
+    assert properties["agentPublicKeyCertificate"] == KEY and properties["privateLinkState"] == "Disabled"
+    assert body["identity"] == {"type": "SystemAssigned"}
+    assert "systemData" not in body and "id" not in body
+
+
+def test_nothing_to_do_when_everything_matches_case_aside():
+    update = resource.plan_update(
+        existing(distribution="AKS_Workload"), desired(tags={"site": "1"}, location="East US")
+    )
+    assert not update.needed and update.changes == []
+
+
+def test_tags_and_distribution_are_patched():
+    update = resource.plan_update(existing(), desired(tags={"site": "2"}, distribution="generic"))
+    assert update.changes == ["tags", "distribution"]
+    assert update.patch == {"tags": {"site": "2"}, "properties": {"distribution": "generic"}}
+    assert update.put is None
+    assert update.after["tags"] == {"site": "2"} and update.after["properties"]["distribution"] == "generic"
+
+
+def test_tags_left_out_are_left_alone():
+    assert not resource.plan_update(existing(), desired()).needed
+
+
+def test_what_patch_cannot_change_is_a_re_put_that_keeps_the_public_key_and_tags():
+    update = resource.plan_update(
+        existing(), desired(infrastructure="generic", agent_auto_upgrade=False, tags={"n": "1"})
+    )
+    assert update.changes == ["tags", "infrastructure", "agentAutoUpgrade"]
+    assert update.patch is None
+    assert update.put["properties"]["agentPublicKeyCertificate"] == KEY
+    assert update.put["properties"]["infrastructure"] == "generic"
+    assert update.put["properties"]["arcAgentProfile"] == {"agentAutoUpgrade": "Disabled"}
+    assert update.put["tags"] == {"n": "1"}
+    assert "connectivityStatus" not in update.put["properties"]
+
+
+def test_a_missing_agent_profile_counts_as_the_default_enabled():
+    current = existing()
+    del current["properties"]["arcAgentProfile"]
+    assert not resource.plan_update(current, desired(agent_auto_upgrade=True)).needed
+    assert resource.plan_update(current, desired(agent_auto_upgrade=False)).changes == ["agentAutoUpgrade"]
+
+
+def test_a_new_public_key_is_always_a_re_put():
+    update = resource.plan_update(existing(), desired(), public_key_certificate="MIICCgNEW")
+    assert update.changes == ["agentPublicKeyCertificate"]
+    assert update.put["properties"]["agentPublicKeyCertificate"] == "MIICCgNEW"
+    assert update.after["properties"]["agentPublicKeyCertificate"] == "MIICCgNEW"
+    assert not resource.plan_update(existing(), desired(), public_key_certificate=KEY).needed
+
+
+def test_a_connected_cluster_cannot_move():
+    with pytest.raises(ArcMLError, match=r"is in location eastus, not westus2: a connected cluster cannot move"):
+        resource.plan_update(existing(), desired(location="westus2"))
+
+
+def test_provisioned_and_connected():
+    assert resource.is_provisioned({"kind": "ProvisionedCluster"})
+    assert resource.is_provisioned({"kind": "provisionedcluster"})
+    assert not resource.is_provisioned(existing()) and not resource.is_provisioned(None)
+    assert resource.is_connected(existing())
+    assert not resource.is_connected(existing(connectivityStatus="Offline")) and not resource.is_connected(None)
+
+
+def test_the_summary_is_snake_case_and_the_diff_view_what_a_put_would_send():
+    summary = resource.summary(existing())
+    assert summary["resource_group"] == "RG-Site" and summary["subscription_id"] == SUB
+    assert summary["connectivity_status"] == "Connected" and summary["agent_version"] == "1.26.0"
+    assert summary["agent_auto_upgrade"] == "Enabled" and summary["platform_managed"] is False
+    assert summary["identity_principal_id"] == "p-id"
+    assert resource.summary(None) == {} and resource.diff_view(None) == {}
+    view = resource.diff_view(existing())
+    assert view["id"] == ID and view["name"] == "site-1"
+    assert "connectivityStatus" not in view["properties"]

@@ -1,0 +1,121 @@
+"""The agents' helm values: GetHelmSettings' dotted keys typed as `--set` types them, plus the client's own."""
+
+import pytest
+from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_values as values
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIJKQIBAAKCAgEA\n-----END RSA PRIVATE KEY-----\n"
+SETTINGS = {
+    "global.subscriptionId": "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b",
+    "global.resourceGroupName": "rg-site",
+    "global.resourceName": "site-1",
+    "global.location": "eastus",
+    "global.tenantId": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    "global.extensionBundleFeatureFlag": "Disabled",
+    "systemDefaultValues.azureArcAgents.autoUpdate": "False",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("true", True),
+        ("False", False),
+        ("TRUE", True),
+        ("null", None),
+        ("0", 0),
+        ("42", 42),
+        ("-7", -7),
+        ("0123", "0123"),
+        ("1.26.0", "1.26.0"),
+        ("eastus", "eastus"),
+        ("", ""),
+        (5, 5),
+    ],
+)
+def test_set_value_types_like_helm_set(text, typed):
+    assert values.set_value(text) == typed
+    assert type(values.set_value(text)) is type(typed)
+
+
+def test_nest_turns_dotted_keys_into_a_tree_and_a_later_key_wins_over_a_leaf():
+    assert values.nest({"a.b.c": "1", "a.d": "x", "e": "true"}) == {"a": {"b": {"c": 1}, "d": "x"}, "e": True}
+    assert values.nest({"a": "leaf", "a.b": "2"}) == {"a": {"b": 2}}
+
+
+def test_merge_is_deep_and_the_override_wins():
+    assert values.merge({"a": {"b": 1, "c": 2}, "d": 1}, {"a": {"b": 3}, "e": 4}) == {
+        "a": {"b": 3, "c": 2},
+        "d": 1,
+        "e": 4,
+    }
+
+
+def test_azure_environment_names_the_public_cloud_the_agents_way():
+    assert values.azure_environment("AzureCloud") == "AZUREPUBLICCLOUD"
+    assert values.azure_environment("AzureUSGovernment") == "AZUREUSGOVERNMENT"
+    assert values.azure_environment(None) == "AZUREPUBLICCLOUD"
+
+
+def test_agent_values_combine_the_data_plane_and_the_client_and_hold_the_key_only_when_asked():
+    tree = values.agent_values(SETTINGS, "aks_workload", "azure_stack_hci", "AzureCloud", private_key_pem=PEM)
+    assert tree["global"]["resourceName"] == "site-1"
+    assert tree["global"]["kubernetesDistro"] == "aks_workload"
+    assert tree["global"]["kubernetesInfra"] == "azure_stack_hci"
+    assert tree["global"]["azureEnvironment"] == "AZUREPUBLICCLOUD"
+    assert tree["global"]["onboardingPrivateKey"] == PEM
+    assert tree["systemDefaultValues"]["spnOnboarding"] is False
+    assert tree["systemDefaultValues"]["clusterconnect-agent"]["enabled"] is True
+    assert tree["systemDefaultValues"]["azureArcAgents"]["autoUpdate"] is False
+    without = values.agent_values(SETTINGS, "aks_workload", "azure_stack_hci", "AzureCloud")
+    assert "onboardingPrivateKey" not in without["global"]
+
+
+def test_a_pem_that_looks_like_a_number_stays_text():
+    tree = values.agent_values({}, "generic", "generic", "AzureCloud", private_key_pem="12345")
+    assert tree["global"]["onboardingPrivateKey"] == "12345"
+
+
+def test_proxy_values_and_the_password_in_a_proxy_url():
+    proxy = values.Proxy(
+        https_proxy="http://user:s3cr3t@proxy:3128",
+        http_proxy="http://proxy:3128",
+        no_proxy=["10.96.0.0/12", "kubernetes.default.svc"],
+        ca_cert="-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    assert proxy.secrets == ["s3cr3t"]
+    tree = values.agent_values({}, "generic", "generic", "AzureCloud", proxy=proxy)["global"]
+    assert tree["isProxyEnabled"] is True and tree["isCustomCert"] is True
+    assert tree["httpsProxy"] == "http://user:s3cr3t@proxy:3128"
+    assert tree["noProxy"] == "10.96.0.0/12,kubernetes.default.svc"  # one value, no --set escaping needed
+    assert tree["proxyCert"].startswith("-----BEGIN CERTIFICATE-----")
+    assert values.Proxy().values() == {} and values.Proxy().secrets == []
+
+
+def test_a_cloud_with_its_own_arc_endpoint_gets_the_endpoint_overrides():
+    metadata = {
+        "resourceManager": "https://arm.local/",
+        "authentication": {"loginEndpoint": "https://login.local/"},
+        "suffixes": {"relayEndpointSuffix": "servicebus.local"},
+        "dataplaneEndpoints": {
+            "arcConfigEndpoint": "https://arm.local/arc-config",
+            "arcGlobalNotificationServiceEndpoint": "https://arm.local/notify",
+            "arcHybridIdentityServiceEndpoint": "https://arm.local/his/",
+        },
+    }
+    cluster = {"identity": {"principalId": "pid"}}
+    overrides = values.custom_cloud_values(metadata, cluster, "eastus", "registry.local:5000")
+    assert overrides == {
+        "systemDefaultValues.azureResourceManagerEndpoint": "https://arm.local",
+        "systemDefaultValues.azureArcAgents.config_dp_endpoint_override": "https://arm.local/arc-config",
+        "systemDefaultValues.activeDirectoryEndpoint": "https://login.local/",
+        "systemDefaultValues.image.repository": "registry.local:5000",
+        "global.kubeAadEndpoint": "pid.k8sproxysvc.connectrp.azs",
+        "systemDefaultValues.clusterconnect-agent.notification_dp_endpoint_override": "https://arm.local/notify",
+        "systemDefaultValues.clusterconnect-agent.relay_endpoint_suffix_override": "servicebus.local",
+        "systemDefaultValues.clusteridentityoperator.his_endpoint_override": (
+            "https://arm.local/his/discovery?location=eastus&api-version=1.0-preview"
+        ),
+    }
+    assert (
+        values.custom_cloud_values({"resourceManager": "https://management.azure.com/"}, cluster, "eastus", "mcr") == {}
+    )

@@ -1,0 +1,394 @@
+"""hci.arc_ml.connected_cluster end to end with Azure, the cluster and helm replaced by fakes that share one event log.
+
+The whole module runs (argument spec, cloud metadata, azure-identity, ARM pipeline, detection, waits); what it
+does to Azure, the cluster and helm is recorded in order, so the tests can assert the order of operations, that
+check mode writes nothing, and where the private key goes.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import azure.core.pipeline.transport as azure_transport
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_keys
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc_cluster import KubernetesError
+from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.modules import connected_cluster, connected_cluster_info
+
+ARM = "https://127.0.0.1:8443"
+LOGIN = ARM + "/login"
+SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+CLUSTER = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-site/providers/Microsoft.Kubernetes/connectedClusters/site-1"
+)
+AUTH = {
+    "subscription_id": SUBSCRIPTION,
+    "client_id": "11111111-2222-3333-4444-555555555555",
+    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    "secret": "sandbox-client-secret",
+    "cloud_environment": ARM,
+}
+COLLECTIONS = Path(__file__).resolve().parents[4] / ".build" / "collections"
+
+
+@pytest.fixture(scope="module")
+def onboarding_key():
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    # A 2048-bit key keeps the tests fast; the 4096-bit generation is tested in test_arc_keys.py.
+    return _arc_keys._from_private_key(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+class World:
+    """Azure, the cluster and helm as one story: `events` in the order things happened."""
+
+    def __init__(self, chart_version="1.26.0"):
+        self.events = []
+        self.resource = None
+        self.release = None
+        self.config = None
+        self.cluster_key = None
+        self.leftovers = []
+        self.chart_version = chart_version
+        self.helm_values = None
+        self.cluster_made = False
+        self.unreachable = False
+
+    # Azure
+
+    def azure(self, request, reply):
+        path = request.url.split("?")[0][len(ARM) :]
+        if "/metadata/endpoints" in request.url:
+            return reply(
+                200,
+                {
+                    "name": "Sandbox",
+                    "resourceManager": ARM + "/",
+                    "authentication": {"loginEndpoint": LOGIN, "audiences": ["https://management.sandbox.local/"]},
+                    "dataplaneEndpoints": {"arcConfigEndpoint": ARM + "/arc-config"},
+                },
+            )
+        if path.startswith("/arc-config/"):
+            operation = path.rsplit("/", 1)[-1]
+            self.events.append(f"dp {operation}")
+            if operation == "healthCheck":
+                return reply(200, "Health check passed.", {"Content-Type": "text/plain; charset=utf-8"})
+            values = {"global.resourceName": "site-1", "systemDefaultValues.azureArcAgents.autoUpdate": "True"}
+            chart = f"127.0.0.1:8443/azurearck8s/stable/azure-arc-k8sagents:{self.chart_version}"
+            return reply(200, {"repositoryPath": chart, "helmValuesContent": values})
+        assert path.lower() == CLUSTER.lower(), path
+        if request.method != "GET":
+            self.events.append(f"arm {request.method}{' force' if 'force=true' in request.url else ''}")
+        if request.method == "GET":
+            return (
+                reply(200, self.resource)
+                if self.resource
+                else reply(404, {"error": {"code": "ResourceNotFound", "message": "gone"}})
+            )
+        if request.method == "PUT":
+            body = json.loads(request.content)
+            self.resource = dict(body, id=CLUSTER, name="site-1")
+            self.resource["properties"] = dict(
+                body["properties"], provisioningState="Succeeded", connectivityStatus="Connecting"
+            )
+            return reply(200, self.resource)
+        if request.method == "PATCH":
+            body = json.loads(request.content)
+            self.resource.update({k: v for k, v in body.items() if k != "properties"})
+            self.resource["properties"].update(body.get("properties") or {})
+            return reply(200, self.resource)
+        if request.method == "DELETE":
+            self.resource = None
+            return reply(200, None)
+        raise AssertionError(request.method)
+
+    # the cluster
+
+    def make_cluster(self, api_client, where):
+        self.cluster_made = True
+        if self.unreachable:
+            raise KubernetesError(f"Cannot reach the Kubernetes API server of the cluster at {where}: refused.")
+        return FakeArcCluster(self)
+
+    # helm
+
+    def connect_agents(self):
+        """What the agents do once installed: connect when the key in the cluster matches ARM's."""
+        if (
+            self.cluster_key
+            and self.resource["properties"]["agentPublicKeyCertificate"] == self.cluster_key.public_key_certificate
+        ):
+            self.resource["properties"]["connectivityStatus"] = "Connected"
+
+
+class FakeArcCluster:
+    def __init__(self, world):
+        self.world = world
+
+    def server_version(self):
+        return "v1.31.8"
+
+    def cluster_config(self):
+        return self.world.config
+
+    def onboarding_key(self):
+        return self.world.cluster_key
+
+    def leftovers(self):
+        return list(self.world.leftovers)
+
+    def store_onboarding_key(self, key, replace):
+        self.world.events.append(f"kube store key{' (replace)' if replace else ''}")
+        self.world.cluster_key = key
+
+    def delete_arc_crds(self):
+        self.world.events.append("kube delete crds")
+
+    def delete_namespace(self, name):
+        self.world.events.append(f"kube delete namespace {name}")
+
+    def wait_removed(self, namespaces, waiter):
+        self.world.events.append("kube wait removed")
+
+
+class FakeHelm:
+    def __init__(self, world):
+        self.world = world
+
+    def list_releases(self, name=None):
+        self.world.events.append("helm list")
+        return [dict(self.world.release)] if self.world.release else []
+
+    def run(self, args):
+        self.world.events.append(f"helm {args[0]}")
+        assert args[0] == "pull"
+        target = Path(args[args.index("--untardir") + 1]) / "azure-arc-k8sagents"
+        target.mkdir()
+        (target / "Chart.yaml").write_text(f"name: azure-arc-k8sagents\nversion: {self.world.chart_version}\n")
+
+    def upgrade_install(self, release, chart, namespace, values=None, wait=True, timeout=600, **kwargs):
+        self.world.events.append("helm upgrade")
+        self.world.helm_values = values
+        self.world.release = {"name": release, "namespace": namespace, "status": "deployed", "revision": "1"}
+        self.world.config = {
+            "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
+            "AZURE_RESOURCE_GROUP": "rg-site",
+            "AZURE_RESOURCE_NAME": "site-1",
+        }
+        self.world.connect_agents()
+        return {
+            "name": release,
+            "namespace": namespace,
+            "revision": 1,
+            "status": "deployed",
+            "chart_version": self.world.chart_version,
+        }
+
+    def uninstall(self, release, namespace, no_hooks=False, wait=True, timeout=300):
+        self.world.events.append(f"helm uninstall{' --no-hooks' if no_hooks else ''}")
+        self.world.release = None
+        return True
+
+
+@pytest.fixture
+def world(monkeypatch, make_transport, make_reply, fake_entra, fake_clock, onboarding_key, tmp_path):
+    monkeypatch.setattr(time, "monotonic", fake_clock)
+    monkeypatch.setattr(time, "sleep", fake_clock.sleep)
+    current = World()
+    entra = fake_entra(login=LOGIN)
+    transport = make_transport(
+        lambda request: entra(request) if entra.handles(request) else current.azure(request, make_reply)
+    )
+    monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: transport)
+    monkeypatch.setattr(connected_cluster, "ArcCluster", current.make_cluster)
+    monkeypatch.setattr(ArcMLModule, "kube_client", lambda self: None)
+    monkeypatch.setattr(ArcMLModule, "helm", lambda self, binary=None: FakeHelm(current))
+    monkeypatch.setattr(_arc_keys, "generate", lambda: onboarding_key)
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("{}")
+    current.kubeconfig = str(kubeconfig)
+    return current
+
+
+def run(capsys, world, module=connected_cluster, **args):
+    base = {"name": "site-1", "resource_group": "rg-site", "location": "eastus", "kubeconfig": world.kubeconfig}
+    if module is connected_cluster_info:
+        base = {}
+    with patch_module_args(dict(AUTH, **base, **args)), pytest.raises(SystemExit) as exited:
+        module.main()
+    result = json.loads(capsys.readouterr().out)
+    assert exited.value.code == (1 if result.get("failed") else 0)
+    return result
+
+
+def test_check_mode_plans_a_fresh_connection_without_any_write(world, capsys):
+    result = run(capsys, world, _ansible_check_mode=True, _ansible_diff=True, tags={"site": "1"})
+
+    assert result["changed"] is True
+    assert result["detected"] == "not_onboarded"
+    assert result["actions"] == [
+        "create connected cluster site-1",
+        "install the Arc agents (helm release azure-arc in namespace azure-arc-release)",
+    ]
+    assert world.events == ["helm list"]
+    assert result["diff"]["before"] == {}
+    after = result["diff"]["after"]
+    assert after["id"] == CLUSTER and after["tags"] == {"site": "1"}
+    assert after["properties"]["agentPublicKeyCertificate"] == "(a new RSA-4096 public key)"
+
+
+def test_a_fresh_connection_stores_the_key_before_azure_then_installs_and_waits(world, capsys, onboarding_key):
+    result = run(capsys, world)
+
+    assert world.events == [
+        "helm list",
+        "kube store key",
+        "arm PUT",
+        "dp healthCheck",
+        "dp GetHelmSettings",
+        "helm pull",
+        "helm upgrade",
+    ]
+    assert result["changed"] is True
+    assert result["connected_cluster"]["connectivity_status"] == "Connected"
+    assert result["helm_release"] == {
+        "name": "azure-arc",
+        "namespace": "azure-arc-release",
+        "status": "deployed",
+        "revision": 1,
+        "chart_version": "1.26.0",
+        "private_key_delivery": "secret_and_value",
+    }
+    assert world.resource["properties"]["agentPublicKeyCertificate"] == onboarding_key.public_key_certificate
+    chart_global = world.helm_values["global"]
+    assert chart_global["onboardingPrivateKey"] == onboarding_key.private_key_pem
+    assert chart_global["kubernetesDistro"] == "aks_workload" and chart_global["kubernetesInfra"] == "azure_stack_hci"
+    assert chart_global["azureEnvironment"] == "SANDBOX"
+    overrides = world.helm_values["systemDefaultValues"]
+    assert overrides["azureArcAgents"] == {"autoUpdate": True, "config_dp_endpoint_override": ARM + "/arc-config"}
+    assert not [line for line in onboarding_key.secrets if line in json.dumps(result)]
+
+
+def test_charts_from_1_35_3_never_get_the_key(world, capsys):
+    world.chart_version = "1.36.0"
+
+    result = run(capsys, world)
+
+    assert result["helm_release"]["private_key_delivery"] == "secret"
+    assert "onboardingPrivateKey" not in world.helm_values["global"]
+    assert result["connected_cluster"]["connectivity_status"] == "Connected"
+
+
+def test_a_connected_cluster_is_left_alone(world, capsys):
+    run(capsys, world)
+    world.events.clear()
+
+    result = run(capsys, world)
+
+    assert result["changed"] is False and result["detected"] == "onboarded"
+    assert world.events == ["helm list"]
+
+
+def test_a_provisioned_cluster_is_never_looked_into_or_disconnected(world, capsys):
+    world.resource = {"id": CLUSTER, "name": "site-1", "location": "eastus", "kind": "ProvisionedCluster",
+                      "properties": {"connectivityStatus": "Connected", "agentPublicKeyCertificate": ""}}  # fmt: skip
+
+    present = run(capsys, world, tags={"x": "y"})
+    absent = run(capsys, world, state="absent")
+
+    assert present["changed"] is False and present["detected"] == "platform_managed"
+    assert absent["failed"] is True and "az aksarc delete" in absent["msg"]
+    assert world.events == [] and world.cluster_made is False
+
+
+def test_disconnect_deletes_in_azure_first_then_removes_the_agents(world, capsys):
+    run(capsys, world)
+    world.events.clear()
+
+    result = run(capsys, world, state="absent", wait_sleep=1)
+
+    assert result["changed"] is True
+    assert world.events == [
+        "helm list",
+        "arm DELETE",
+        "helm uninstall",
+        "kube delete crds",
+        "kube delete namespace azure-arc",
+        "kube delete namespace azure-arc-release",
+        "kube wait removed",
+    ]
+    assert world.resource is None
+
+
+def test_disconnect_in_check_mode_only_reports(world, capsys):
+    run(capsys, world)
+    world.events.clear()
+
+    result = run(capsys, world, state="absent", _ansible_check_mode=True, _ansible_diff=True)
+
+    assert result["changed"] is True
+    assert result["actions"][0] == "delete connected cluster site-1"
+    assert result["diff"]["before"]["id"] == CLUSTER and result["diff"]["after"] == {}
+    assert world.events == ["helm list"] and world.resource is not None
+
+
+def test_forced_disconnect_of_an_unreachable_cluster_deletes_the_resource_only(world, capsys):
+    run(capsys, world)
+    world.events.clear()
+    world.unreachable = True
+
+    refused = run(capsys, world, state="absent")
+    forced = run(capsys, world, state="absent", force=True)
+
+    assert refused["failed"] is True and refused["msg"].startswith("Cannot reach the Kubernetes API server")
+    assert forced["changed"] is True
+    assert "only the Azure resource is deleted" in json.dumps(forced["warnings"])
+    assert world.events == ["arm DELETE force"] and world.resource is None
+
+
+def test_disconnect_refuses_a_cluster_connected_as_another_resource(world, capsys):
+    run(capsys, world)
+    world.config = dict(world.config, AZURE_RESOURCE_NAME="other")
+    world.events.clear()
+
+    result = run(capsys, world, state="absent")
+
+    assert result["failed"] is True
+    assert "connected as connected cluster 'other' in resource group 'rg-site', not as 'site-1'" in result["msg"]
+    assert world.events == ["helm list"]
+
+
+def test_info_reads_one_cluster_or_none(world, capsys):
+    run(capsys, world)
+    found = run(capsys, world, module=connected_cluster_info, name="site-1", resource_group="rg-site")
+    assert [c["name"] for c in found["connected_clusters"]] == ["site-1"]
+    world.resource = None
+    assert (
+        run(capsys, world, module=connected_cluster_info, name="site-1", resource_group="rg-site")["connected_clusters"]
+        == []
+    )
+    missing_group = run(capsys, world, module=connected_cluster_info, name="site-1")
+    assert missing_group["failed"] is True and "resource_group" in missing_group["msg"]
+
+
+def test_importing_the_modules_loads_no_sdk():
+    utils = sorted(os.listdir(COLLECTIONS / "ansible_collections/hci/arc_ml/plugins/module_utils"))
+    modules = [
+        "ansible_collections.hci.arc_ml.plugins.modules.connected_cluster",
+        "ansible_collections.hci.arc_ml.plugins.modules.connected_cluster_info",
+        *(f"ansible_collections.hci.arc_ml.plugins.module_utils.{n[:-3]}" for n in utils if n.startswith("_arc")),
+    ]
+    heavy = {"azure", "msal", "kubernetes", "requests", "cryptography", "yaml", "urllib3"}
+    probe = (
+        f"import sys; sys.path.insert(0, {str(COLLECTIONS)!r})\n"
+        + "".join(f"import {name}\n" for name in modules)
+        + f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {heavy!r}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
+    assert len(modules) == 9
