@@ -15,9 +15,10 @@ What azure-core 1.41's RetryPolicy does, and the gaps filled here:
   here every request has a retry budget on the monotonic clock and a Retry-After that would outlast it
   ends the retries instead of sleeping;
 - it retries any 4xx that carries Retry-After, but POST and PATCH not on 429 without one; here the
-  statuses are 408/429/500/502/503/504, and POST/PATCH only on 408/429/503, where the server did not act;
+  statuses are 408/429/500/502/503/504, and POST/PATCH only on 408/429/503, where the server did not act
+  (POST actions that only read or may be repeated, such as listKeys and provider register, count as GETs);
 - it retries connection errors for GET/PUT/DELETE only; here a request that never reached the server is
-  retried for every method, a connection lost after sending only for idempotent methods;
+  retried for every method, a connection lost after sending only for idempotent methods and those POSTs;
 - it retries TLS verification failures as connection errors; here they fail at once with what to fix;
 - its backoff has no jitter, so many hosts throttled together retry together; here it has.
 ARMPolling waits Retry-After or a fixed 30 s, has no deadline, and polls once with no wait at all right
@@ -53,6 +54,16 @@ except ImportError:
 RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
 NOT_ACTED_ON_STATUSES = frozenset((408, 429, 503))
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
+# POST actions that change nothing (they read keys or settings) or give the same result when repeated
+# (registering a provider): retried like a GET, also when the connection drops after sending.
+REPEATABLE_POST_ACTIONS = (
+    "/listkeys",
+    "/register",
+    "/unregister",
+    "/healthcheck",
+    "/gethelmsettings",
+    "/getlatesthelmpackagepath",
+)
 
 
 class RetrySettings:
@@ -77,6 +88,7 @@ class ArmRetryPolicy(HTTPPolicy):
 
     def send(self, request):
         method = request.http_request.method.upper()
+        repeatable = _repeatable(method, request.http_request.url)
         deadline = Deadline(self.settings.budget, self._clock)
         retries = 0
         while True:
@@ -88,7 +100,7 @@ class ArmRetryPolicy(HTTPPolicy):
                 error, reached_server = exc, True
             else:
                 status = response.http_response.status_code
-                if not self._retryable(method, status):
+                if not self._retryable(repeatable, status):
                     return response
                 delay = retry_after_seconds(response.http_response.headers)
                 if delay is None:
@@ -107,7 +119,7 @@ class ArmRetryPolicy(HTTPPolicy):
                     "REQUESTS_CA_BUNDLE) to the CA bundle that signed this endpoint's certificate; verification "
                     "cannot be turned off."
                 ) from None
-            if reached_server and method not in IDEMPOTENT_METHODS:
+            if reached_server and not repeatable:
                 raise AzureConnectionError(
                     f"The connection to {_origin(url)} was lost after sending {method} {_path(url)}: "
                     f"{_reason(error)}. Azure may or may not have applied it; re-run the task, which checks the "
@@ -124,8 +136,8 @@ class ArmRetryPolicy(HTTPPolicy):
             self._sleep(delay)
 
     @staticmethod
-    def _retryable(method, status):
-        if method in IDEMPOTENT_METHODS:
+    def _retryable(repeatable, status):
+        if repeatable:
             return status in RETRY_STATUSES
         return status in NOT_ACTED_ON_STATUSES
 
@@ -151,6 +163,13 @@ class DeadlinePolling(ARMPolling):
 
     def _delay(self):
         """update_status() has already waited."""
+
+
+def _repeatable(method, url):
+    """Whether sending the request again is safe even if the server acted on it."""
+    if method in IDEMPOTENT_METHODS:
+        return True
+    return method == "POST" and _path(url).lower().rstrip("/").endswith(REPEATABLE_POST_ACTIONS)
 
 
 def _is_tls_failure(error):

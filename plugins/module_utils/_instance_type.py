@@ -31,6 +31,8 @@ GPU_RESOURCE = "nvidia.com/gpu"
 # A Kubernetes object name (RFC 1123 subdomain), a label key's name part, and a label value.
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+
+
 class InstanceTypeError(ArcMLError):
     """Instance type options break a documented rule; raised before any request."""
 

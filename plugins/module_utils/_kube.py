@@ -159,6 +159,7 @@ def write_kubeconfig(connection, directory):
 def api_client(connection):
     """A kubernetes.client.ApiClient for `connection`."""
     import_optional("kubernetes", "kubernetes")
+    import yaml  # the kubernetes library's own dependency: how it reads a kubeconfig
     from kubernetes import client, config
 
     configuration = client.Configuration()
@@ -176,7 +177,7 @@ def api_client(connection):
                 client_configuration=configuration,
                 persist_config=False,
             )
-    except (config.ConfigException, OSError, ValueError) as exc:
+    except (config.ConfigException, OSError, ValueError, yaml.YAMLError) as exc:
         raise KubeConfigError(
             f"Cannot load the Kubernetes connection ({connection.describe()}): {one_line(exc, limit=300)}"
         ) from None

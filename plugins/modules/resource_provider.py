@@ -154,15 +154,20 @@ def ensure_providers(module):
     waiter = module.waiter()
     if waiter is None or module.check_mode:
         return
+    waited = False
     for provider in providers:
         if provider["registration_state"] in TARGET_STATES[state]:
             continue
+        # The registrations run side by side: once one has been waited for, the next is asked at once
+        # rather than after another wait_sleep.
+        first = None if waited else ({"registrationState": provider["registration_state"]}, provider.get("retry_after"))
+        waited = True
         final = waiter.poll_until(
             poll=lambda p=provider: _poll_provider(arm, provider_path(p["namespace"])),
             done=lambda body: body.get("registrationState") in TARGET_STATES[state],
             what=f"{provider['namespace']} to become {TARGET_STATES[state][0]}",
             describe=lambda body: body.get("registrationState") or "unknown",
-            first=({"registrationState": provider["registration_state"]}, provider.get("retry_after")),
+            first=first,
         )
         provider["registration_state"] = final["registrationState"]
         report(module, providers)

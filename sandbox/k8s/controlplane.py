@@ -24,6 +24,9 @@ BINARIES = ("etcd", "kube-apiserver", "kube-controller-manager")
 READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 15.0
 SERVICE_CIDR = "10.0.0.0/24"
+# Opt-in API audit log: a comma-separated list of user names whose requests kube-apiserver records, one JSON
+# line per request in logs/audit.log (the benchmark counts a run's Kubernetes calls with it). Unset: no audit.
+AUDIT_USERS_ENV = "ARCML_SANDBOX_AUDIT_USERS"
 
 
 class TestbedError(Exception):
@@ -204,6 +207,7 @@ def _commands(bins: dict, d: Path, ports: dict) -> dict:
             "--enable-priority-and-fairness=false",
             "--profiling=false",
             f"--cert-dir={d / 'auto-certs'}",
+            *_audit_flags(d),
         ],
         "kube-controller-manager": [
             str(bins["kube-controller-manager"]),
@@ -222,6 +226,25 @@ def _commands(bins: dict, d: Path, ports: dict) -> dict:
             "--controllers=*,-node-lifecycle-controller",
         ],
     }
+
+
+def _audit_flags(d: Path) -> list:
+    users = [u.strip() for u in os.environ.get(AUDIT_USERS_ENV, "").split(",") if u.strip()]
+    if not users:
+        return []
+    policy = {
+        "apiVersion": "audit.k8s.io/v1",
+        "kind": "Policy",
+        # One event per request: when it completed (or, for a watch, when it ended).
+        "omitStages": ["RequestReceived", "ResponseStarted"],
+        "rules": [{"level": "Metadata", "users": users}, {"level": "None"}],
+    }
+    (d / "audit-policy.json").write_text(json.dumps(policy))
+    return [
+        f"--audit-policy-file={d / 'audit-policy.json'}",
+        f"--audit-log-path={d / 'logs' / 'audit.log'}",
+        "--audit-log-format=json",
+    ]
 
 
 def _spawn(name: str, argv: list, log_dir: Path) -> subprocess.Popen:

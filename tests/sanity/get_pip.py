@@ -25,7 +25,7 @@ def install_into_cache():
     from ansible_test._internal.python_requirements import get_venv_packages
 
     class AnyPython:
-        version = "%d.%d" % sys.version_info[:2]
+        version = "{}.{}".format(*sys.version_info[:2])
 
     version = get_venv_packages(AnyPython)["pip"]
     cache = os.path.expanduser(f"~/.ansible/test/cache/get_pip_{version.replace('.', '_')}.py")

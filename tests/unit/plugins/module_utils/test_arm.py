@@ -65,16 +65,28 @@ def test_server_errors_back_off_exponentially_with_jitter(arm_for, make_reply, f
     assert fake_clock.sleeps == [0.75, 1.5, 3.0, 6.0]
 
 
+RELAY_RULE = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns/authorizationRules/r"
+REGENERATE = RELAY_RULE + "/regenerateKeys"
+LIST_KEYS = RELAY_RULE + "/listKeys"
+
+
 def test_post_is_retried_on_429_but_not_on_500(arm_for, make_reply, fake_clock):
-    arm = arm_for([make_reply(429), make_reply(200, {"registrationState": "Registering"})])
-    assert arm.post("/subscriptions/0000/providers/Microsoft.Relay/register", "2022-09-01")["registrationState"]
+    arm = arm_for([make_reply(429), make_reply(200, {"primaryKey": "k"})])
+    assert arm.post(REGENERATE, "2021-11-01")["primaryKey"]
     assert len(arm.sent) == 2
 
     arm = arm_for([make_reply(500, {"error": {"code": "InternalServerError", "message": "boom"}})])
     with pytest.raises(AzureApiError) as caught:
-        arm.post("/subscriptions/0000/providers/Microsoft.Relay/register", "2022-09-01")
+        arm.post(REGENERATE, "2021-11-01")
     assert caught.value.status == 500
     assert len(arm.sent) == 1
+
+
+@pytest.mark.parametrize("path", [LIST_KEYS, "/subscriptions/0000/providers/Microsoft.Relay/register"])
+def test_posts_that_read_or_can_be_repeated_are_retried_like_gets(arm_for, make_reply, fake_clock, path):
+    arm = arm_for([make_reply(500), ServiceResponseError("Connection reset by peer"), make_reply(200, {"x": 1})])
+    assert arm.post(path, "2022-09-01") == {"x": 1}
+    assert len(arm.sent) == 3
 
 
 def test_retries_stop_after_max_retries_and_the_last_answer_is_the_error(arm_for, make_reply, fake_clock):
@@ -121,7 +133,7 @@ def test_connection_lost_after_sending_is_retried_only_when_idempotent(arm_for, 
 
     arm = arm_for([ServiceResponseError("('Connection aborted.', ConnectionResetError(104))")])
     with pytest.raises(AzureConnectionError) as caught:
-        arm.post("/subscriptions/0000/providers/Microsoft.Relay/register", "2022-09-01")
+        arm.post(REGENERATE, "2021-11-01")
     assert len(arm.sent) == 1
     assert "may or may not have applied it" in caught.value.message
 

@@ -1,7 +1,5 @@
 """The cluster facts the Azure ML settings are derived from: from Azure, and nodes from Kubernetes."""
 
-from types import SimpleNamespace
-
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml_cluster import (
@@ -76,6 +74,7 @@ def test_the_node_selector_narrows_the_linux_selector():
 
 
 def test_cordoned_nodes_do_not_count():
-    nodes = [SimpleNamespace(spec=SimpleNamespace(unschedulable=flag)) for flag in (None, False, True)]
-    nodes.append(SimpleNamespace(spec=None))
-    assert schedulable_linux_nodes(nodes) == 3
+    nodes = [{"spec": {"unschedulable": flag}} for flag in (None, False, True)]
+    nodes.append({"spec": {}})
+    nodes.append({})
+    assert schedulable_linux_nodes(nodes) == 4

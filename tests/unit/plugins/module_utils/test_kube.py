@@ -140,6 +140,14 @@ def test_unknown_context_is_one_clear_error(kubeconfig):
         api_client(connection)
 
 
+def test_a_kubeconfig_that_is_not_yaml_is_one_clear_error(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("apiVersion: v1\nclusters: [ {name: x\n")
+    connection = KubeConnection.from_params({"kubeconfig": str(broken)})
+    with pytest.raises(KubeConfigError, match=f"^Cannot load the Kubernetes connection \\(kubeconfig {broken}\\): "):
+        api_client(connection)
+
+
 def test_generated_kubeconfig_is_private(tmp_path):
     connection = KubeConnection("host", host="https://192.0.2.10:6443", api_key="tok", validate_certs=False)
     path = write_kubeconfig(connection, str(tmp_path))

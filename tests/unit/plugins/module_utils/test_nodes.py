@@ -419,3 +419,75 @@ def test_a_missing_node_reads_as_none(cluster_api, monkeypatch):
 
     monkeypatch.setattr(cluster_api.core, "read_node", not_found)
     assert cluster_api.read_node("gone") is None
+
+
+class RecordingPool:
+    """Stands in for the ApiClient's urllib3 pool: records each request, answers from a list."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.requests = []
+
+    def request(self, method, url, body=None, headers=None, timeout=None, preload_content=True):
+        self.requests.append({"method": method, "url": url, "body": json.loads(body) if body else None,
+                              "headers": headers, "timeout": timeout})  # fmt: skip
+        status, data = self.answers.pop(0)
+
+        class Response:
+            pass
+
+        response = Response()
+        response.status, response.reason, response.data = status, "Reason", data
+        return response
+
+
+def test_calls_are_plain_json_requests_with_the_clients_credentials(cluster_api):
+    cluster_api.core._configuration.api_key = {"authorization": "Bearer t0ken"}
+    pool = RecordingPool(
+        (200, b'{"items": [{"metadata": {"name": "w1"}}]}'),
+        (200, b'{"spec": {}}'),
+        (201, b'{"status": {"allowed": true}}'),
+        (201, b'{"status": {"userInfo": {"username": "admin"}}}'),
+    )
+    cluster_api.core._pool = pool
+    assert cluster_api.list_nodes("kubernetes.io/os=windows") == [{"metadata": {"name": "w1"}}]
+    cluster_api.patch_node("w 1", [{"op": "test"}], dry_run=True)
+    assert cluster_api.access_review("patch", "nodes") == {"allowed": True}
+    assert cluster_api.username() == "admin"
+    sent = [(r["method"], r["url"].split("6443", 1)[1], r["body"]) for r in pool.requests]
+    assert sent == [
+        ("GET", "/api/v1/nodes?labelSelector=kubernetes.io%2Fos%3Dwindows", None),
+        ("PATCH", "/api/v1/nodes/w%201?dryRun=All", [{"op": "test"}]),
+        ("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+         {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+          "spec": {"resourceAttributes": {"verb": "patch", "group": "", "resource": "nodes"}}}),
+        ("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+         {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}),
+    ]  # fmt: skip
+    assert all(r["headers"]["authorization"] == "Bearer t0ken" for r in pool.requests)
+    assert pool.requests[1]["headers"]["Content-Type"] == "application/json-patch+json"
+    assert pool.requests[0]["timeout"].connect_timeout == _nodes.REQUEST_TIMEOUT[0]
+
+
+def test_an_error_answer_is_the_typed_clients_api_exception(cluster_api):
+    cluster_api.core._pool = RecordingPool((403, status_body("nodes is forbidden", 403).encode()))
+    with pytest.raises(KubeApiError, match=r"^Cannot list nodes: nodes is forbidden \(HTTP 403\)$") as error:
+        cluster_api.list_nodes()
+    assert error.value.status == 403
+
+
+def test_cluster_api_does_not_import_the_typed_core_client():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    collections = Path(__file__).resolve().parents[4] / ".build" / "collections"
+    probe = (
+        f"import sys; sys.path.insert(0, {str(collections)!r})\n"
+        "from kubernetes import client\n"
+        "from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import ClusterApi\n"
+        "ClusterApi(client.ApiClient(client.Configuration(host='https://192.0.2.1:6443')))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kubernetes.client.api.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -115,6 +115,17 @@ def test_registers_and_waits_until_registered(fake_azure, capsys, fake_clock):
     assert fake_clock.sleeps == [3, 3]
 
 
+def test_registrations_started_together_are_waited_for_together(fake_azure, capsys, fake_clock):
+    # Both registrations start before the first wait; the second is polled at once after the first settles
+    # instead of after another wait_sleep (two providers cost one wait cycle, not two).
+    providers = fake_azure(FakeProviders(dict.fromkeys(NAMESPACES, "NotRegistered"), polls_until_done=1))
+    result = run(capsys, namespaces=NAMESPACES, wait_sleep=3)
+    assert not result.get("failed"), result
+    assert [p["registration_state"] for p in result["providers"]] == ["Registered", "Registered"]
+    assert len(providers.writes()) == 2
+    assert fake_clock.sleeps == [3]
+
+
 def test_second_run_changes_nothing_and_sends_no_write(fake_azure, capsys):
     providers = fake_azure(FakeProviders(dict.fromkeys(NAMESPACES, "Registered")))
     result = run(capsys, namespaces=NAMESPACES)
