@@ -23,7 +23,7 @@ MOLECULE_DIR := $(CURDIR)/.build/molecule-sandbox
 DEMO_DIR := .sandbox
 DEMO_SITES := sandbox/sites/demo.yml
 
-.PHONY: help venv collection testbed demo demo-down molecule lint ruff ansible-lint changelog-lint sanity units integration test build clean
+.PHONY: help venv collection testbed demo demo-down molecule lint ruff ansible-lint changelog-lint sanity units integration test build clean bench reliability reliability-quick
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -94,7 +94,17 @@ integration: $(STAMP) collection testbed ## integration tests (Kubernetes testbe
 	@$(PY) tests/run_pytest.py integration tests/integration
 
 test: $(STAMP) ## every gate; non-zero if any fails
-	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units integration molecule
+	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units integration molecule reliability-quick
+
+reliability: $(STAMP) collection testbed ## reliability suite: faults, SIGKILL, concurrent runs, bad inputs, secret scan, AWX (about 15 min)
+	@$(PY) tests/run_pytest.py reliability tests/reliability
+
+reliability-quick: $(STAMP) collection testbed ## the reliability tests that fit in make test (bad inputs, secret scan, EE context)
+	@$(PY) tests/run_pytest.py reliability-quick tests/reliability -m "not slow"
+
+BENCH_SIZES ?= 1,5,10
+bench: $(STAMP) collection testbed ## fleet benchmark of site.yml (BENCH_SIZES=1,5,10,20): table + bench/results/<time>.json
+	@$(PY) -m bench --sizes $(BENCH_SIZES)
 
 molecule: $(STAMP) collection testbed ## the molecule scenario (converge, idempotence, verify) on its own sandbox
 	@echo "== molecule test -s sandbox"
