@@ -15,6 +15,7 @@ distributionVersion, azureHybridBenefit, gateway}. Everything here is pure: no r
 from __future__ import annotations
 
 import copy
+import re
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._arm import resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
@@ -41,6 +42,35 @@ READ_ONLY_PROPERTIES = frozenset(
 )
 READ_ONLY_AGENT_PROFILE = frozenset(("agentState", "agentErrors"))
 PATCHABLE = frozenset(("tags", "distribution"))
+
+
+# connectedClusters names: 1-63 characters, letters, digits, '-' and '_', a letter or digit at both ends.
+CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]([-_a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$")
+# Resource group names: 1-90 characters, letters, digits, '.', '_', '-', '(' and ')', not ending in '.'.
+RESOURCE_GROUP_NAME = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
+
+
+class InvalidNameError(ArcMLError):
+    """A name Azure would refuse; raised before any request is sent."""
+
+
+def check_names(name, resource_group):
+    """Refuse names Azure rejects, before anything is written to Azure or to the cluster."""
+    problems = []
+    if not CLUSTER_NAME.match(name or ""):
+        problems.append(
+            f"cluster name {name!r} must be 1-63 characters of letters, digits, '-' and '_', "
+            "starting and ending with a letter or digit"
+        )
+    if not RESOURCE_GROUP_NAME.match(resource_group or ""):
+        problems.append(
+            f"resource group {resource_group!r} must be 1-90 characters of letters, digits, '.', '_', '-', "
+            "'(' and ')', not ending in '.'"
+        )
+    if problems:
+        raise InvalidNameError(
+            "Invalid connected cluster: {}. Nothing was sent to Azure or the cluster.".format("; ".join(problems))
+        )
 
 
 class Desired:

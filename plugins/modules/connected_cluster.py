@@ -367,6 +367,7 @@ class ConnectedCluster:
     def __init__(self, module):
         self.module = module
         params = module.params
+        _arc_resource.check_names(params["name"], params["resource_group"])
         self.name = params["name"]
         self.resource_group = params["resource_group"]
         self.force = params["force"]

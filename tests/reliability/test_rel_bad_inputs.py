@@ -205,11 +205,9 @@ def test_an_unreachable_azure_endpoint_fails_with_one_line_after_bounded_retries
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="connected_cluster does not check the name before it writes (issue 11)")
 def test_an_invalid_connected_cluster_name_is_refused_before_anything_is_written(bad):
     # connectedClusters names: 1-63 characters, alphanumerics, '-' and '_', starting and ending with an
-    # alphanumeric. Today both names below are sent to Azure (the sandbox accepts them, so the first one is
-    # created and the agents installed): this test runs last in the module, as it changes the cluster.
+    # alphanumeric; the module refuses both names below before any request.
     kube = {"kubeconfig": str(bad.kubeconfig(SITE)), "context": f"{USER}@{SITE}"}
     group = bad.sites[SITE]["resource_group"]
     names = ["bad_name!", "a" * 70]

@@ -162,3 +162,30 @@ def test_the_summary_is_snake_case_and_the_diff_view_what_a_put_would_send():
     view = resource.diff_view(existing())
     assert view["id"] == ID and view["name"] == "site-1"
     assert "connectivityStatus" not in view["properties"]
+
+
+@pytest.mark.parametrize(
+    ("name", "group"),
+    [("hci-seattle", "rg-hci"), ("a", "r"), ("site_01", "rg.(prod)_1"), ("x" * 63, "g" * 90)],
+)
+def test_names_azure_accepts_pass(name, group):
+    resource.check_names(name, group)
+
+
+@pytest.mark.parametrize(
+    ("name", "group", "fragment"),
+    [
+        ("bad_name!", "rg", "cluster name 'bad_name!'"),
+        ("a" * 64, "rg", "cluster name"),
+        ("-lead", "rg", "cluster name"),
+        ("trail_", "rg", "cluster name"),
+        ("", "rg", "cluster name"),
+        ("ok", "ends.", "resource group 'ends.'"),
+        ("ok", "g" * 91, "resource group"),
+        ("ok", "has space", "resource group"),
+    ],
+)
+def test_names_azure_refuses_fail_before_any_request(name, group, fragment):
+    with pytest.raises(resource.InvalidNameError, match="Nothing was sent") as failed:
+        resource.check_names(name, group)
+    assert fragment in str(failed.value)
