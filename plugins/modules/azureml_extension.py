@@ -29,22 +29,6 @@ options:
       - The extension's name, also the name of its helm release in the cluster.
     type: str
     default: azureml
-  cluster_name:
-    description:
-      - The name of the cluster resource in Azure.
-    type: str
-    required: true
-  resource_group:
-    description:
-      - The resource group of the cluster.
-    type: str
-    required: true
-  cluster_type:
-    description:
-      - V(connectedClusters) for an Azure Arc-enabled cluster, V(managedClusters) for AKS.
-    type: str
-    choices: [connectedClusters, managedClusters]
-    default: connectedClusters
   training:
     description:
       - Enable Azure ML training jobs (C(enableTraining)). At least one of O(training) and O(inference) must be true.
@@ -247,6 +231,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - hci.arc_ml.extension_cluster
   - hci.arc_ml.azure_auth
   - hci.arc_ml.kube_auth
   - hci.arc_ml.wait

@@ -27,23 +27,6 @@ options:
       - The extension's name. For the extension types that install a helm release, also the release name.
     type: str
     required: true
-  cluster_name:
-    description:
-      - The name of the cluster resource in Azure.
-    type: str
-    required: true
-  resource_group:
-    description:
-      - The resource group of the cluster.
-    type: str
-    required: true
-  cluster_type:
-    description:
-      - V(connectedClusters) for an Azure Arc-enabled cluster (C(Microsoft.Kubernetes)), V(managedClusters) for AKS
-        (C(Microsoft.ContainerService)).
-    type: str
-    choices: [connectedClusters, managedClusters]
-    default: connectedClusters
   extension_type:
     description:
       - The extension type, for example V(microsoft.flux) or V(Microsoft.AzureML.Kubernetes). Compared without
@@ -142,6 +125,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - hci.arc_ml.extension_cluster
   - hci.arc_ml.azure_auth
   - hci.arc_ml.wait
   - hci.arc_ml.attributes

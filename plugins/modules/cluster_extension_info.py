@@ -19,23 +19,8 @@ options:
     description:
       - The extension to read. When not set, every extension of the cluster is returned.
     type: str
-  cluster_name:
-    description:
-      - The name of the cluster resource in Azure.
-    type: str
-    required: true
-  resource_group:
-    description:
-      - The resource group of the cluster.
-    type: str
-    required: true
-  cluster_type:
-    description:
-      - V(connectedClusters) for an Azure Arc-enabled cluster, V(managedClusters) for AKS.
-    type: str
-    choices: [connectedClusters, managedClusters]
-    default: connectedClusters
 extends_documentation_fragment:
+  - hci.arc_ml.extension_cluster
   - hci.arc_ml.azure_auth
   - hci.arc_ml.attributes
   - hci.arc_ml.attributes.INFO_MODULE
