@@ -23,7 +23,9 @@ options:
     default: 600
   wait_sleep:
     description:
-      - Seconds between two status checks when the service does not say when to check again.
+      - The longest pause, in seconds, between two status checks when the service does not say when to check
+        again. The first check follows after 1 second and the pause grows by 1 second with each check up to
+        O(wait_sleep).
       - A C(Retry-After) from the service always takes precedence.
     type: int
     default: 5

@@ -147,18 +147,23 @@ class ArmRetryPolicy(HTTPPolicy):
 
 
 class DeadlinePolling(ARMPolling):
-    """ARMPolling whose every status request waits for Retry-After (else wait_sleep) within the deadline."""
+    """ARMPolling whose every status request waits for Retry-After (else a pause growing to wait_sleep).
+
+    No wait runs past the task's deadline.
+    """
 
     def __init__(self, waiter, what, final_state_via=None):
         options = {"final-state-via": final_state_via} if final_state_via else None
         super().__init__(timeout=waiter.interval, lro_options=options)
         self._waiter = waiter
         self._what = what
+        self._polls = 0
 
     def update_status(self):
         # Waiting here rather than in _delay() also covers the first poll, which ARMPolling sends at once.
         headers = self._pipeline_response.http_response.headers
-        self._waiter.before_next_poll(self._what, self.status(), retry_after_seconds(headers))
+        self._polls += 1
+        self._waiter.before_next_poll(self._what, self.status(), retry_after_seconds(headers), self._polls)
         super().update_status()
 
     def _delay(self):

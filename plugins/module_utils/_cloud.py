@@ -38,6 +38,7 @@ class Cloud:
         arc_config_endpoint=None,
         custom=False,
         identity_provider="AAD",
+        metadata=None,
     ):
         self.name = name
         self.resource_manager = resource_manager.rstrip("/")
@@ -47,6 +48,8 @@ class Cloud:
         # A custom cloud's login endpoint is unknown to Entra ID instance discovery, which would fail.
         self.custom = custom
         self.identity_provider = identity_provider
+        # The /metadata/endpoints entry a custom cloud was read from, kept so that no module reads it twice.
+        self.metadata = metadata
 
     def __repr__(self):
         return f"Cloud({self.name!r}, resource_manager={self.resource_manager!r})"
@@ -162,6 +165,7 @@ def parse_metadata(document, arm_endpoint, source):
         arc_config_endpoint=arc_config_endpoint,
         custom=True,
         identity_provider=str(authentication.get("identityProvider") or "AAD"),
+        metadata=entry,
     )
 
 

@@ -21,6 +21,9 @@ DEFAULT_WAIT_TIMEOUT = 600
 DEFAULT_WAIT_SLEEP = 5
 # A server's "Retry-After: 0" means "ask again now"; this floor keeps such a server from being polled in a tight loop.
 MIN_POLL_DELAY = 0.5
+# Without a Retry-After the pauses grow 1, 2, 3... seconds up to wait_sleep: a state that changes within seconds is
+# seen within about a second, and a wait of minutes costs two or three more requests than fixed pauses would.
+FIRST_POLL_DELAY = 1.0
 
 
 def wait_argument_spec():
@@ -65,7 +68,7 @@ class Deadline:
 
 
 class Waiter:
-    """Polls until a condition holds, sleeping `interval` (or the server's Retry-After) between polls."""
+    """Polls until a condition holds, pausing for the server's Retry-After (else 1, 2, 3... s up to `interval`)."""
 
     def __init__(self, timeout, interval, clock=None, sleep=None):
         if timeout < 0:
@@ -91,13 +94,19 @@ class Waiter:
             self._deadline = Deadline(self.timeout, self._clock)
         return self._deadline
 
-    def delay_for(self, retry_after=None):
-        """Seconds to sleep before the next poll: the server's Retry-After when it sent one, else wait_sleep."""
-        if retry_after is None:
-            return float(self.interval)
-        return max(float(retry_after), MIN_POLL_DELAY)
+    def delay_for(self, retry_after=None, polls=None):
+        """Seconds to sleep before the next poll: the server's Retry-After when it sent one, else wait_sleep.
 
-    def before_next_poll(self, what, last_state, retry_after=None):
+        `polls` is how many polls this wait has made so far; without a Retry-After the pause after the
+        first one is FIRST_POLL_DELAY and grows by as much with each poll until it reaches wait_sleep.
+        """
+        if retry_after is not None:
+            return max(float(retry_after), MIN_POLL_DELAY)
+        if polls is None:
+            return float(self.interval)
+        return min(float(self.interval), FIRST_POLL_DELAY * max(1, polls))
+
+    def before_next_poll(self, what, last_state, retry_after=None, polls=None):
         """Sleep until the next poll is due; raise WaitTimeout if the deadline has already passed.
 
         The sleep never runs past the deadline, so the final poll happens right at it.
@@ -105,7 +114,7 @@ class Waiter:
         deadline = self.start()
         if deadline.expired():
             raise WaitTimeout(what, self.timeout, deadline.elapsed(), last_state)
-        self._sleep(min(self.delay_for(retry_after), deadline.remaining()))
+        self._sleep(min(self.delay_for(retry_after, polls), deadline.remaining()))
 
     def poll_until(self, poll, done, what, describe=str, first=None):
         """Call `poll()` until `done(value)`; return that value.
@@ -117,7 +126,9 @@ class Waiter:
         """
         self.start()
         value, retry_after = first if first is not None else poll()
+        polls = 1
         while not done(value):
-            self.before_next_poll(what, describe(value), retry_after)
+            self.before_next_poll(what, describe(value), retry_after, polls)
             value, retry_after = poll()
+            polls += 1
         return value

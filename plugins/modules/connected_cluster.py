@@ -655,17 +655,13 @@ class ConnectedCluster:
         return proxy
 
     def cloud_overrides(self, resource, location, registry):
-        """The endpoint values a cloud with its own Arc config endpoint needs (read from its metadata)."""
+        """The endpoint values a cloud with its own Arc config endpoint needs (from the metadata read at login)."""
         cloud = self.azure.cloud
         if not (cloud.custom and cloud.arc_config_endpoint):
             return {}
-        from ansible_collections.hci.arc_ml.plugins.module_utils import _arm, _cloud
         from ansible_collections.hci.arc_ml.plugins.module_utils._arc_values import custom_cloud_values
 
-        metadata = _arm.fetch_json(
-            _cloud.metadata_url(cloud.resource_manager), self.azure.correlation_id, ca_bundle=self.azure.ca_bundle
-        )
-        return custom_cloud_values(metadata, resource, _arc_resource.location_key(location), registry)
+        return custom_cloud_values(cloud.metadata, resource, _arc_resource.location_key(location), registry)
 
     def wait_connected(self, resource):
         waiter = self.module.waiter()

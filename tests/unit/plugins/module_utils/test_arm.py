@@ -205,15 +205,11 @@ def test_lro_polls_after_retry_after_then_gets_the_resource(arm_for, make_reply,
     assert arm.sent[1].url == ASYNC_OP
 
 
-def test_lro_without_retry_after_polls_every_wait_sleep_not_30s(arm_for, make_reply, fake_clock):
-    replies = [
-        make_reply(202, None, {"Location": ASYNC_OP}),
-        make_reply(202, None, {"Location": ASYNC_OP}),
-        make_reply(200, {}),
-    ]
+def test_lro_without_retry_after_backs_off_to_wait_sleep_not_30s(arm_for, make_reply, fake_clock):
+    replies = [make_reply(202, None, {"Location": ASYNC_OP})] * 4 + [make_reply(200, {})]
     arm = arm_for(replies)
-    assert arm.delete(CLUSTER, "2024-01-01", waiter=waiter(fake_clock, interval=2)) is True
-    assert fake_clock.sleeps == [2.0, 2.0]
+    assert arm.delete(CLUSTER, "2024-01-01", waiter=waiter(fake_clock, interval=3)) is True
+    assert fake_clock.sleeps == [1.0, 2.0, 3.0, 3.0]  # growing by a second, up to wait_sleep
 
 
 def test_lro_timeout_fails_with_the_last_observed_state(arm_for, make_reply, fake_clock):

@@ -238,7 +238,7 @@ def test_a_running_operation_is_waited_for_first(fake_clock):
     module = run(client, fake_clock, spec=spec(settings={"a": "1"}))
     assert client.writes() == []
     assert module.result["changed"] is False
-    assert fake_clock.sleeps == [5, 5]
+    assert fake_clock.sleeps == [1, 2]
 
 
 def test_without_wait_a_running_operation_blocks_a_write(fake_clock):

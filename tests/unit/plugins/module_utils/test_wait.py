@@ -21,11 +21,24 @@ def make_waiter(clock, timeout=60, interval=5):
     return Waiter(timeout, interval, clock=clock, sleep=clock.sleep)
 
 
-def test_sleeps_wait_sleep_between_polls_without_retry_after(fake_clock):
-    poll = states(("Registering", None), ("Registering", None), ("Registered", None))
+def test_without_retry_after_the_pause_grows_from_one_second_up_to_wait_sleep(fake_clock):
+    poll = states(*[("Registering", None)] * 7 + [("Registered", None)])
     result = make_waiter(fake_clock).poll_until(poll, lambda s: s == "Registered", "provider")
     assert result == "Registered"
-    assert fake_clock.sleeps == [5, 5]
+    assert fake_clock.sleeps == [1, 2, 3, 4, 5, 5, 5]
+
+
+def test_a_wait_sleep_of_one_second_polls_every_second(fake_clock):
+    poll = states(*[("Registering", None)] * 3 + [("Registered", None)])
+    make_waiter(fake_clock, interval=1).poll_until(poll, lambda s: s == "Registered", "provider")
+    assert fake_clock.sleeps == [1, 1, 1]
+
+
+def test_each_wait_starts_its_pauses_again_from_one_second(fake_clock):
+    waiter = make_waiter(fake_clock, timeout=60, interval=5)
+    waiter.poll_until(states(*[("a", None)] * 3 + [("b", None)]), lambda s: s == "b", "first")
+    waiter.poll_until(states(("x", None), ("y", None)), lambda s: s == "y", "second")
+    assert fake_clock.sleeps == [1, 2, 3, 1]
 
 
 def test_retry_after_takes_precedence_over_wait_sleep(fake_clock):
@@ -41,7 +54,7 @@ def test_retry_after_zero_is_floored_so_polling_never_spins(fake_clock):
 
 
 def test_timeout_reports_the_last_observed_state(fake_clock):
-    poll = states(*[("Registering", None)] * 3 + [("Unregistering", None)])
+    poll = states(*[("Registering", 5)] * 3 + [("Unregistering", 5)])
     with pytest.raises(WaitTimeout) as caught:
         make_waiter(fake_clock, timeout=15).poll_until(poll, lambda s: s == "Registered", "Microsoft.Relay")
     assert caught.value.last_state == "Unregistering"
@@ -60,10 +73,10 @@ def test_sleep_never_runs_past_the_deadline_and_the_last_poll_is_at_it(fake_cloc
 
 def test_deadline_is_shared_by_every_wait_of_the_task(fake_clock):
     waiter = make_waiter(fake_clock, timeout=12, interval=5)
-    waiter.poll_until(states(("a", None), ("a", None), ("b", None)), lambda s: s == "b", "first")
+    waiter.poll_until(states(("a", 5), ("a", 5), ("b", None)), lambda s: s == "b", "first")
     assert fake_clock.sleeps == [5, 5]
     with pytest.raises(WaitTimeout):
-        waiter.poll_until(states(("x", None), ("x", None)), lambda s: s == "y", "second")
+        waiter.poll_until(states(("x", 5), ("x", 5)), lambda s: s == "y", "second")
     assert fake_clock.sleeps == [5, 5, 2]
 
 
@@ -83,7 +96,7 @@ def test_already_done_returns_without_sleeping(fake_clock):
 
 
 def test_describe_names_the_state_in_the_timeout(fake_clock):
-    poll = states(({"status": "InProgress"}, None), ({"status": "InProgress"}, None))
+    poll = states(({"status": "InProgress"}, 5), ({"status": "InProgress"}, 5))
     with pytest.raises(WaitTimeout) as caught:
         make_waiter(fake_clock, timeout=5).poll_until(
             poll, lambda body: body["status"] == "Succeeded", "op", describe=lambda body: body["status"]

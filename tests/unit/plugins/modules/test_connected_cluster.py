@@ -58,12 +58,14 @@ class World:
         self.helm_values = None
         self.cluster_made = False
         self.unreachable = False
+        self.metadata_reads = 0
 
     # Azure
 
     def azure(self, request, reply):
         path = request.url.split("?")[0][len(ARM) :]
         if "/metadata/endpoints" in request.url:
+            self.metadata_reads += 1
             return reply(
                 200,
                 {
@@ -271,6 +273,7 @@ def test_a_fresh_connection_stores_the_key_before_azure_then_installs_and_waits(
     assert chart_global["azureEnvironment"] == "SANDBOX"
     overrides = world.helm_values["systemDefaultValues"]
     assert overrides["azureArcAgents"] == {"autoUpdate": True, "config_dp_endpoint_override": ARM + "/arc-config"}
+    assert world.metadata_reads == 1, "the cloud's overrides come from the metadata read at login"
     assert not [line for line in onboarding_key.secrets if line in json.dumps(result)]
 
 

@@ -112,7 +112,8 @@ def test_registers_and_waits_until_registered(fake_azure, capsys, fake_clock):
         {"namespace": "Microsoft.KubernetesConfiguration", "registration_state": "Registered", "changed": False},
     ]
     assert providers.writes() == [f"POST /subscriptions/{SUBSCRIPTION}/providers/Microsoft.Kubernetes/register"]
-    assert fake_clock.sleeps == [3, 3]
+    # No Retry-After on a provider: the pause grows from 1 s up to wait_sleep.
+    assert fake_clock.sleeps == [1, 2]
 
 
 def test_registrations_started_together_are_waited_for_together(fake_azure, capsys, fake_clock):
@@ -123,7 +124,7 @@ def test_registrations_started_together_are_waited_for_together(fake_azure, caps
     assert not result.get("failed"), result
     assert [p["registration_state"] for p in result["providers"]] == ["Registered", "Registered"]
     assert len(providers.writes()) == 2
-    assert fake_clock.sleeps == [3]
+    assert fake_clock.sleeps == [1]
 
 
 def test_second_run_changes_nothing_and_sends_no_write(fake_azure, capsys):
