@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .. import certificates
 from .paths import EmulatorPaths, write_private
 
 CA_NAME = "hci.arc_ml sandbox CA"
@@ -72,12 +73,6 @@ def _utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
 
 
-def _pem_key(key) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 def _load_cert(path):
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
@@ -100,36 +95,10 @@ def _ensure_ca(paths: EmulatorPaths):
     cert, key = _load_cert(paths.ca_cert), _load_key(paths.ca_key)
     if cert is not None and key is not None and _still_valid(cert):
         return cert, key
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = certificates.new_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME)])
-    start = _utcnow() - datetime.timedelta(minutes=5)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=365 * CA_YEARS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                key_cert_sign=True,
-                crl_sign=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    write_private(paths.ca_key, _pem_key(key))
+    cert = certificates.self_signed_ca(key, name, days=365 * CA_YEARS)
+    write_private(paths.ca_key, certificates.key_pem(key))
     paths.ca_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     # A new CA invalidates everything it signed before.
     paths.server_cert.unlink(missing_ok=True)
@@ -139,15 +108,9 @@ def _ensure_ca(paths: EmulatorPaths):
 
 
 def _issue(ca_cert, ca_key, subject: str, public_key, extensions, days: int) -> x509.Certificate:
-    start = _utcnow() - datetime.timedelta(minutes=5)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-        .issuer_name(ca_cert.subject)
-        .public_key(public_key)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(start + datetime.timedelta(days=days))
+        certificates.builder(name, ca_cert.subject, public_key, days)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
@@ -164,7 +127,7 @@ def _ensure_server_cert(paths: EmulatorPaths, ca_cert, ca_key) -> None:
     cert, key = _load_cert(paths.server_cert), _load_key(paths.server_key)
     if cert is not None and key is not None and _still_valid(cert) and cert.issuer == ca_cert.subject:
         return
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = certificates.new_key()
     names = [x509.DNSName(h) for h in SERVER_HOSTS] + [
         x509.IPAddress(ipaddress.ip_address(a)) for a in SERVER_ADDRESSES
     ]
@@ -179,7 +142,7 @@ def _ensure_server_cert(paths: EmulatorPaths, ca_cert, ca_key) -> None:
         ],
         SERVER_DAYS,
     )
-    write_private(paths.server_key, _pem_key(key))
+    write_private(paths.server_key, certificates.key_pem(key))
     paths.server_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -190,7 +153,7 @@ def _ensure_token_key(paths: EmulatorPaths, ca_cert, ca_key):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     # The certificate gives the key its thumbprint (kid, x5t) and the x5c that Entra ID publishes.
     cert = _issue(ca_cert, ca_key, "sandbox token signing", key.public_key(), [], 365 * CA_YEARS)
-    write_private(paths.token_key, _pem_key(key))
+    write_private(paths.token_key, certificates.key_pem(key))
     paths.token_cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return key, cert
 
