@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_keys
 from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError, import_optional, one_line
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube import send
 
 ARC_NAMESPACE = "azure-arc"
 RELEASE_NAMESPACE = "azure-arc-release"
@@ -45,8 +46,6 @@ ARC_CRDS = (
 )
 # How long a deleted CRD may stay Terminating before its finalizers are removed (az connectedk8s: 20 s).
 CRD_DELETE_GRACE = 20
-CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 60
 # The PATCH bodies here are JSON merge patches.
 MERGE_PATCH = "application/merge-patch+json"
 # What makes helm adopt an object it did not create, when the chart renders it.
@@ -61,38 +60,18 @@ class KubernetesError(ArcMLError):
 
 
 class KubeRest:
-    """JSON requests to the API server over an ApiClient's connection pool and credentials."""
+    """JSON requests to the API server (_kube.send), each failure one KubernetesError line."""
 
     def __init__(self, api_client, where):
         self.where = where
-        self._configuration = api_client.configuration
-        self._pool = api_client.rest_client.pool_manager
-        self._base = self._configuration.host.rstrip("/")
+        self._api_client = api_client
 
     def call(self, what, method, path, body=None, content_type="application/json", missing_ok=False, conflict_ok=False):
         """The parsed JSON answer; None for a 404 (missing_ok) or 409 (conflict_ok); KubernetesError otherwise."""
         urllib3 = import_optional("urllib3", "urllib3")
-        from ansible_collections.hci.arc_ml.plugins.module_utils._version import USER_AGENT
 
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        # The client's own auth settings: a bearer token (refreshed by its hook for exec and OIDC users).
-        for setting in (self._configuration.auth_settings() or {}).values():
-            if setting.get("in") == "header" and setting.get("value"):
-                headers[setting["key"]] = setting["value"]
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = content_type
         try:
-            response = self._pool.request(
-                method,
-                self._base + path,
-                body=data,
-                headers=headers,
-                timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
-                retries=False,
-                preload_content=True,
-            )
+            response = send(self._api_client, method, path, body=body, content_type=content_type, retries=False)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise KubernetesError(
                 f"Cannot reach the Kubernetes API server of the cluster at {self.where} ({what}): "

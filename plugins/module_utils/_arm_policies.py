@@ -22,8 +22,8 @@ What azure-core 1.41's RetryPolicy does, and the gaps filled here:
 - it retries TLS verification failures as connection errors; here they fail at once with what to fix;
 - its backoff has no jitter, so many hosts throttled together retry together; here it has.
 ARMPolling waits Retry-After or a fixed 30 s, has no deadline, and polls once with no wait at all right
-after the first response; DeadlinePolling waits Retry-After or wait_sleep before every poll, within the
-task's wait deadline.
+after the first response; DeadlinePolling waits Retry-After before every poll (without one, 1 s growing to
+wait_sleep), within the task's wait deadline.
 """
 
 from __future__ import annotations

@@ -69,24 +69,25 @@ def cluster_id_from_params(params, workspace):
     """The cluster's ARM id from cluster_resource_id, or cluster_name + cluster_resource_group (an Arc cluster in
     the workspace's subscription)."""
     if params.get("cluster_resource_id"):
-        cluster_id = params["cluster_resource_id"].strip()
-        match = CLUSTER_ID.match(cluster_id)
-        if not match:
-            raise ComputeSpecError(
-                f"cluster_resource_id {cluster_id!r} is not the ARM id of a cluster: expected "
-                f"/subscriptions/<id>/resourceGroups/<group>/providers/{CONNECTED_CLUSTERS}/<name> (or "
-                f"{MANAGED_CLUSTERS} for AKS)."
-            )
-        cluster_id = cluster_id.rstrip("/")
+        cluster_id, given = params["cluster_resource_id"].strip(), "cluster_resource_id"
     elif params.get("cluster_name") and params.get("cluster_resource_group"):
         cluster_id = "/subscriptions/{}/resourceGroups/{}/providers/{}/{}".format(
             workspace.subscription_id, params["cluster_resource_group"], CONNECTED_CLUSTERS, params["cluster_name"]
         )
+        given = "cluster_name and cluster_resource_group"
     else:
         raise ComputeSpecError(
             "Name the cluster to attach: cluster_resource_id, or cluster_name and cluster_resource_group."
         )
-    subscription = CLUSTER_ID.match(cluster_id).group("subscription")
+    match = CLUSTER_ID.match(cluster_id)
+    if not match:
+        raise ComputeSpecError(
+            f"The cluster id from {given}, {cluster_id!r}, is not the ARM id of a cluster: expected "
+            f"/subscriptions/<id>/resourceGroups/<group>/providers/{CONNECTED_CLUSTERS}/<name> (or "
+            f"{MANAGED_CLUSTERS} for AKS); a name or group cannot contain '/'."
+        )
+    cluster_id = cluster_id.rstrip("/")
+    subscription = match.group("subscription")
     if subscription.lower() != workspace.subscription_id.lower():
         raise ComputeSpecError(
             f"The cluster is in subscription {subscription} but {workspace.describe()} is not: Azure Machine "

@@ -23,6 +23,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._extension_plan import 
     TERMINAL_STATES,
     apply_patch,
     create_body,
+    immutable_differences,
     plan_update,
 )
 
@@ -62,6 +63,19 @@ class ExtensionTask:
         )
 
     # State present.
+
+    @staticmethod
+    def creates(current, spec, recreate=False, repair_failed=False):
+        """Whether present() with these arguments creates the extension, anew or again.
+
+        Only the fields a PATCH cannot change are looked at in `spec` (type, scope, namespaces): a caller may
+        ask before it knows the settings.
+        """
+        if current is None:
+            return True
+        if recreate and immutable_differences(current, spec):
+            return True
+        return repair_failed and state_of(current) == "Failed"
 
     def present(self, spec, recreate=False, repair_failed=False, current=False, force_delete=False):
         """Create, update, re-create or leave the extension.

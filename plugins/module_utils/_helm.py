@@ -119,7 +119,8 @@ class HelmRunner:
     def __init__(self, binary, connection, secrets=(), environ=None, run_process=subprocess.run):
         self.binary = binary
         self.connection = connection
-        self._secrets = list(secrets) + list(connection.secrets)
+        # A live view, not a copy: secrets registered later (a key generated after this runner) are masked too.
+        self._secrets = secrets
         self._environ = os.environ if environ is None else environ
         self._run_process = run_process
         self.version = None
@@ -264,6 +265,6 @@ class HelmRunner:
 
     def _quote(self, text):
         """helm's output for a message: secrets masked, the Error line first, one line."""
-        text = redact(text or "", self._secrets)
+        text = redact(text or "", [*self._secrets, *self.connection.secrets])
         error_lines = [line for line in text.splitlines() if line.startswith("Error")]
         return one_line(error_lines[0] if error_lines else text, limit=500) or "no output"

@@ -18,9 +18,8 @@ import json
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError, import_optional, one_line
 from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import CRD_NAME, GROUP, KIND, PLURAL, VERSION
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube import REQUEST_TIMEOUT
 
-# (connect, read) seconds for every call: a silent API server must not hang the task.
-REQUEST_TIMEOUT = (10, 60)
 # Reads and replaces of one object before giving up when other writers keep changing it.
 CONFLICT_ATTEMPTS = 3
 

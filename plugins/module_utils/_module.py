@@ -117,12 +117,18 @@ class ArcMLModule:
         runner.check_version()
         return runner
 
-    def waiter(self):
-        """The task's Waiter (one shared deadline), or None when `wait` is false."""
-        if self._waiter is None and self.params.get("wait", True):
+    def waiter(self, required=False):
+        """The task's Waiter (one shared deadline), or None when `wait` is false.
+
+        `required`: a Waiter even when `wait` is false, for a step that must finish before the next one can
+        start (wait_timeout and wait_sleep still apply).
+        """
+        if not (required or self.params.get("wait", True)):
+            return None
+        if self._waiter is None:
             from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Waiter
 
-            self._waiter = Waiter.from_params(self.params)
+            self._waiter = Waiter(self.params["wait_timeout"], self.params["wait_sleep"])
         return self._waiter
 
     def set_changed(self, changed=True):
@@ -172,3 +178,19 @@ class ArcMLModule:
                 **self.result,
             )
         self.exit()
+
+
+def write(module, operation):
+    """Run one write and mark the task changed, unless the service refused the request.
+
+    ARM and the Kubernetes API answer a refused request with an HTTP error before acting on it; an error
+    without an HTTP status (the operation ended Failed, the wait timed out, the connection dropped) comes
+    after the request may have been acted on, so something may have changed.
+    """
+    try:
+        result = operation()
+    except ArcMLError as exc:
+        module.set_changed(getattr(exc, "status", None) is None)
+        raise
+    module.set_changed()
+    return result

@@ -19,12 +19,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError, import_optional, one_line
+from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError, one_line
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube import REQUEST_TIMEOUT, send
 
-# (connect, read) seconds for every call: a silent API server must not hang the task.
-REQUEST_TIMEOUT = (10, 60)
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 # Reads and patches of one node before giving up when other writers keep changing it.
 CONFLICT_ATTEMPTS = 5
@@ -52,15 +51,14 @@ class ClusterApi:
     """The Kubernetes calls of the cluster-side modules, on a kubernetes.client.ApiClient; JSON in, JSON out."""
 
     def __init__(self, api_client):
-        import_optional("kubernetes", "kubernetes")
         self.host = api_client.configuration.host
         # One plain-JSON stand-in for the typed CoreV1Api, VersionApi, AuthorizationV1Api and
         # AuthenticationV1Api (see _JsonApi): the same calls without importing every core model.
-        self.core = self._version = self._authorization = self._authentication = _JsonApi(api_client)
+        self.core = _JsonApi(api_client)
 
     def version(self):
         """The server's /version document (gitVersion, major, minor, platform ...)."""
-        return self._call("read the Kubernetes version", self._version.get_code)
+        return self._call("read the Kubernetes version", self.core.get_code)
 
     def list_nodes(self, label_selector=None):
         """Every node (or those matching `label_selector`) as the API returns them."""
@@ -98,7 +96,7 @@ class ClusterApi:
         }
         answer = self._call(
             f"check whether the credentials may {verb} {resource}",
-            self._authorization.create_self_subject_access_review,
+            self.core.create_self_subject_access_review,
             review,
         )
         return answer.get("status") or {}
@@ -108,7 +106,7 @@ class ClusterApi:
         try:
             answer = self._call(
                 "identify the credentials",
-                self._authentication.create_self_subject_review,
+                self.core.create_self_subject_review,
                 {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"},
             )
         except KubeApiError:
@@ -125,10 +123,7 @@ class ClusterApi:
         except ApiException as exc:
             raise api_error(what, self.host, exc.status, exc.reason, exc.body) from None
         except (HTTPError, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise KubeApiError(
-                f"Cannot {what}: the Kubernetes API at {self.host} did not answer: {one_line(reason)}"
-            ) from None
+            raise KubeApiError(unreachable(what, self.host, getattr(exc, "reason", None) or exc)) from None
         except ValueError as exc:
             raise KubeApiError(
                 f"Cannot {what}: the Kubernetes API at {self.host} sent no JSON: {one_line(exc)}"
@@ -136,19 +131,16 @@ class ClusterApi:
 
 
 class _JsonApi:
-    """The typed-client calls ClusterApi makes, as plain JSON requests over the ApiClient's connection pool.
+    """The typed-client calls ClusterApi makes, as plain JSON requests (_kube.send).
 
     The pydantic-based kubernetes clients (32 and later) import the model of every core resource when
     CoreV1Api is imported: about 0.7 s on each run of a module. These methods take the typed calls'
-    arguments, send the same requests with the client's TLS settings, proxy and credentials (its token
-    refresh hook included), return the raw response (`.data`) as the typed calls do with
+    arguments, send the same requests, return the raw response (`.data`) as the typed calls do with
     _preload_content=False, and raise the same ApiException and urllib3 errors.
     """
 
     def __init__(self, api_client):
-        self._configuration = api_client.configuration
-        self._pool = api_client.rest_client.pool_manager
-        self._base = self._configuration.host.rstrip("/")
+        self._api_client = api_client
 
     def get_code(self, **options):
         return self._request("GET", "/version", **options)
@@ -172,27 +164,12 @@ class _JsonApi:
         return self._request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body=body, **options)
 
     def _request(self, method, path, query=None, body=None, content_type="application/json", **options):
-        urllib3 = import_optional("urllib3", "urllib3")
-        from ansible_collections.hci.arc_ml.plugins.module_utils._version import USER_AGENT
         from kubernetes.client.exceptions import ApiException
 
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-        for setting in (self._configuration.auth_settings() or {}).values():
-            if setting.get("in") == "header" and setting.get("value"):
-                headers[setting["key"]] = setting["value"]
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode("utf-8")
-            headers["Content-Type"] = content_type
-        connect, read = options.get("_request_timeout") or REQUEST_TIMEOUT
-        response = self._pool.request(
-            method,
-            self._base + path + ("?" + urlencode(query) if query else ""),
-            body=data,
-            headers=headers,
-            timeout=urllib3.Timeout(connect=connect, read=read),
-            preload_content=True,
-        )
+        response = send(
+            self._api_client, method, path, query=query, body=body, content_type=content_type,
+            timeout=options.get("_request_timeout"),
+        )  # fmt: skip
         if not 200 <= response.status < 300:
             error = ApiException(status=response.status, reason=response.reason)
             error.body = response.data

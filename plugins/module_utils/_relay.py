@@ -90,11 +90,10 @@ class RelayTarget:
 class Relay:
     """The outcome: the connection string (None only in check mode before creation) and what was created."""
 
-    def __init__(self, target, connection_string, created, secrets):
+    def __init__(self, target, connection_string, created):
         self.target = target
         self.connection_string = connection_string
         self.created = created
-        self.secrets = secrets
 
     def result(self):
         return {
@@ -114,7 +113,7 @@ def ensure_relay(arm, target, location, create=True, check_mode=False, waiter=No
     """
     keys = _list_keys(arm, target, protect)
     if keys is not None:
-        return Relay(target, keys["primaryConnectionString"], [], _secrets(keys))
+        return Relay(target, keys["primaryConnectionString"], [])
     missing = _missing(arm, target)
     if not missing:
         # listKeys said 404, yet everything is there: a race with another run, or eventual consistency.
@@ -129,7 +128,7 @@ def ensure_relay(arm, target, location, create=True, check_mode=False, waiter=No
             "and Listen rights), correct the relay options, or set relay.create: true."
         )
     if check_mode:
-        return Relay(target, None, missing, [])
+        return Relay(target, None, missing)
     for what in missing:
         _create(arm, target, what, location, waiter)
     keys = _list_keys(arm, target, protect)
@@ -138,7 +137,7 @@ def ensure_relay(arm, target, location, create=True, check_mode=False, waiter=No
             f"Created the Azure Relay rule {target.rule} on {target.hybrid_connection_id}, but its keys could not be "
             "read (404). Re-run the task."
         )
-    return Relay(target, keys["primaryConnectionString"], missing, _secrets(keys))
+    return Relay(target, keys["primaryConnectionString"], missing)
 
 
 def _list_keys(arm, target, protect):

@@ -54,7 +54,7 @@ class Deadline:
 
     def __init__(self, seconds, clock=None):
         self._clock = clock or time.monotonic
-        self._start = clock()
+        self._start = self._clock()
         self._end = self._start + seconds
 
     def elapsed(self):
@@ -81,32 +81,23 @@ class Waiter:
         self._sleep = sleep or time.sleep
         self._deadline = None
 
-    @classmethod
-    def from_params(cls, params, **kwargs):
-        """The Waiter the wait options ask for, or None when `wait` is false."""
-        if not params.get("wait", True):
-            return None
-        return cls(params["wait_timeout"], params["wait_sleep"], **kwargs)
-
     def start(self):
         """Start the deadline at the first call; later calls return the same deadline."""
         if self._deadline is None:
             self._deadline = Deadline(self.timeout, self._clock)
         return self._deadline
 
-    def delay_for(self, retry_after=None, polls=None):
-        """Seconds to sleep before the next poll: the server's Retry-After when it sent one, else wait_sleep.
+    def delay_for(self, retry_after, polls):
+        """Seconds to sleep before the next poll: the server's Retry-After when it sent one.
 
-        `polls` is how many polls this wait has made so far; without a Retry-After the pause after the
-        first one is FIRST_POLL_DELAY and grows by as much with each poll until it reaches wait_sleep.
+        Otherwise `polls`, how many polls this wait has made so far, sets it: FIRST_POLL_DELAY after the first,
+        growing by as much with each poll until it reaches wait_sleep.
         """
         if retry_after is not None:
             return max(float(retry_after), MIN_POLL_DELAY)
-        if polls is None:
-            return float(self.interval)
         return min(float(self.interval), FIRST_POLL_DELAY * max(1, polls))
 
-    def before_next_poll(self, what, last_state, retry_after=None, polls=None):
+    def before_next_poll(self, what, last_state, retry_after, polls):
         """Sleep until the next poll is due; raise WaitTimeout if the deadline has already passed.
 
         The sleep never runs past the deadline, so the final poll happens right at it.

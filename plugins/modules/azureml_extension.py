@@ -379,7 +379,6 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._extension_options impo
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension_plan import ExtensionSpec
 from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Waiter
 
 PEM_MARKERS = {"certificate": "-----BEGIN CERTIFICATE-----", "private key": "PRIVATE KEY-----"}
 
@@ -412,7 +411,6 @@ def provide_relay(module, client, cluster, options):
                 f"relay.hybrid_connection_id {hybrid_connection_id!r} is not the ARM id of a hybrid connection "
                 "(/subscriptions/.../providers/Microsoft.Relay/namespaces/<ns>/hybridConnections/<name>)."
             )
-        module.result["relay"] = {}
         return options["connection_string"], hybrid_connection_id, hybrid_connection_id.rstrip("/").split("/")[-1]
     ref = client.cluster
     resource_group = options["resource_group"] or ref.resource_group
@@ -423,15 +421,13 @@ def provide_relay(module, client, cluster, options):
         options["hybrid_connection"] or ref.cluster_name,
         options["authorization_rule"],
     )
-    params = module.params
-    waiter = module.waiter() or Waiter(params["wait_timeout"], params["wait_sleep"])
     relay = _relay.ensure_relay(
         client.arm,
         target,
         cluster.location,
         create=options["create"],
         check_mode=module.check_mode,
-        waiter=waiter,
+        waiter=module.waiter(required=True),  # the Relay must exist before the extension can use it
         protect=module.protect,
     )
     module.result["relay"] = relay.result()
@@ -469,7 +465,10 @@ def ensure_azureml(module):
             "carry out the extension operation, which then fails."
         )
     node_count = None
-    creating = current is None or params["recreate"] or params["repair_failed"]
+    identity = ExtensionSpec(
+        _azureml_settings.EXTENSION_TYPE, scope="cluster", release_namespace=_azureml_settings.RELEASE_NAMESPACE
+    )
+    creating = task.creates(current, identity, params["recreate"], params["repair_failed"])
     if creating and params["node_count_source"] == "kubernetes":
         node_count = linux_node_count(module.kube_client(), module.kube().describe(), params["node_selector"])
         module.result["node_count"] = node_count
@@ -478,7 +477,7 @@ def ensure_azureml(module):
     if _azureml_settings.needs_relay(configured, cluster.cluster_type):
         relay = provide_relay(module, client, cluster, relay_options)
     completed = _azureml_settings.complete(configured, cluster, relay, node_count)
-    if current is None:
+    if creating:
         for warning in configured.warnings:
             module.warn(warning)
     spec = ExtensionSpec(

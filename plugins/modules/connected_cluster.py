@@ -367,6 +367,9 @@ class ConnectedCluster:
     def __init__(self, module):
         self.module = module
         params = module.params
+        # First: every result, a failure's too, echoes the options back, a proxy URL's password included.
+        self.proxy = _proxy_without_ca(params.get("proxy") or {})
+        module.protect(self.proxy.secrets)
         _arc_resource.check_names(params["name"], params["resource_group"])
         self.name = params["name"]
         self.resource_group = params["resource_group"]
@@ -388,7 +391,6 @@ class ConnectedCluster:
         self._helm = None
         self._cluster_key = None
         self._cluster_key_read = False
-        self._own_waiter = None
         module.result.update(actions=self.actions, helm_release={}, connected_cluster={})
 
     # The cluster, met only when needed.
@@ -449,14 +451,7 @@ class ConnectedCluster:
 
     def waiter(self):
         """The task's waiter; when `wait` is false, one for the steps that must finish before the next."""
-        waiter = self.module.waiter()
-        if waiter is not None:
-            return waiter
-        if self._own_waiter is None:
-            from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Waiter
-
-            self._own_waiter = Waiter.from_params(dict(self.module.params, wait=True))
-        return self._own_waiter
+        return self.module.waiter(required=True)
 
     def remaining_seconds(self):
         return max(1, int(self.waiter().start().remaining()))
@@ -465,6 +460,7 @@ class ConnectedCluster:
 
     def present(self):
         module = self.module
+        self.read_proxy_ca()  # a wrong path fails here, before any write and in check mode too
         resource = self.arm.get_or_none(self.path, _arc_resource.API_VERSION)
         if _arc_resource.is_provisioned(resource):
             module.result.update(detected=_arc_detect.PLATFORM_MANAGED)
@@ -609,7 +605,7 @@ class ConnectedCluster:
                 infrastructure=_current(resource, "infrastructure") or params["infrastructure"],
                 cloud_name=cloud.name,
                 private_key_pem=key.private_key_pem if key_in_values else None,
-                proxy=self.proxy(),
+                proxy=self.proxy,
                 cloud_overrides=self.cloud_overrides(resource, location, registry),
             )
             waiting = self.module.waiter() is not None
@@ -639,29 +635,24 @@ class ConnectedCluster:
         )
         return summary
 
-    def proxy(self):
-        from ansible_collections.hci.arc_ml.plugins.module_utils._arc_values import Proxy
-
-        options = self.module.params.get("proxy") or {}
-        ca_cert = None
-        if options.get("ca_cert"):
-            try:
-                with open(options["ca_cert"], encoding="utf-8") as handle:
-                    ca_cert = handle.read()
-            except (OSError, UnicodeDecodeError) as exc:
-                raise ArcMLError(f"Cannot read proxy.ca_cert {options['ca_cert']}: {exc}.") from None
-        proxy = Proxy(options.get("https_proxy"), options.get("http_proxy"), options.get("no_proxy"), ca_cert)
-        self.module.protect(proxy.secrets)
-        return proxy
+    def read_proxy_ca(self):
+        path = (self.module.params.get("proxy") or {}).get("ca_cert")
+        if not path:
+            return
+        try:
+            with open(path, encoding="utf-8") as handle:
+                self.proxy.ca_cert = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ArcMLError(f"Cannot read proxy.ca_cert {path}: {exc}.") from None
 
     def cloud_overrides(self, resource, location, registry):
         """The endpoint values a cloud with its own Arc config endpoint needs (from the metadata read at login)."""
-        cloud = self.azure.cloud
-        if not (cloud.custom and cloud.arc_config_endpoint):
+        metadata = self.azure.cloud.metadata  # None for a known cloud
+        if not metadata:
             return {}
         from ansible_collections.hci.arc_ml.plugins.module_utils._arc_values import custom_cloud_values
 
-        return custom_cloud_values(cloud.metadata, resource, _arc_resource.location_key(location), registry)
+        return custom_cloud_values(metadata, resource, _arc_resource.location_key(location), registry)
 
     def wait_connected(self, resource):
         waiter = self.module.waiter()
@@ -772,6 +763,12 @@ class ConnectedCluster:
             if waiter is not None:
                 cluster.wait_removed(namespaces, waiter)
         module.result["helm_release"] = {}
+
+
+def _proxy_without_ca(options):
+    from ansible_collections.hci.arc_ml.plugins.module_utils._arc_values import Proxy
+
+    return Proxy(options.get("https_proxy"), options.get("http_proxy"), options.get("no_proxy"))
 
 
 def _current(resource, field):

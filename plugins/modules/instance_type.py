@@ -146,7 +146,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import (
     same_instance_type,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api import CrdMissing, InstanceTypeApi
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule, write
 
 
 def ensure_instance_type(module):
@@ -173,10 +173,11 @@ def ensure_instance_type(module):
         if current is None:
             module.result["msg"] = f"InstanceType {name} does not exist."
             return
-        module.set_changed()
         module.set_diff(before=before, after={})
-        if not module.check_mode:
-            api.delete(name)
+        if module.check_mode:
+            module.set_changed()
+        else:
+            write(module, lambda: api.delete(name))
             module.result["instance_type"] = None
         module.result["msg"] = f"{'Would delete' if module.check_mode else 'Deleted'} InstanceType {name}."
         return
@@ -185,13 +186,13 @@ def ensure_instance_type(module):
     if current is not None and same_instance_type(normalize(current.get("spec")), normalize(spec)):
         module.result["msg"] = f"InstanceType {name} is as requested."
         return
-    module.set_changed()
     module.set_diff(before=before, after=_diff_view(name, spec))
     action = "Created" if current is None else "Updated"
     if module.check_mode:
+        module.set_changed()
         module.result["msg"] = f"Would {action.lower()[:-1]} InstanceType {name} (check mode)."
         return
-    result = api.create(name, spec) if current is None else api.replace_spec(name, current, spec)
+    result = write(module, lambda: api.create(name, spec) if current is None else api.replace_spec(name, current, spec))
     module.result["instance_type"] = _shown(result)
     module.result["msg"] = f"{action} InstanceType {name}."
 

@@ -381,10 +381,8 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._compute_spec import (
     desired_compute,
     desired_view,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import instance_type_options
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Waiter
+from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule, write
 from ansible_collections.hci.arc_ml.plugins.module_utils._workspace import workspace_from_params
 
 
@@ -449,8 +447,7 @@ def attach(module, computes, desired, current):
     waiter = module.waiter()
     if current is not None:
         # The attach is refused while the detach runs, so it is waited for even with wait: false.
-        detach_waiter = waiter or Waiter.from_params(dict(module.params, wait=True))
-        write(module, lambda: computes.detach(name, detach_waiter))
+        write(module, lambda: computes.detach(name, module.waiter(required=True)))
         module.result["compute"] = None
     attached = write(module, lambda: computes.attach(desired, body, waiter)) or computes.get(name) or {}
     module.result["compute"] = compute_facts(attached)
@@ -496,22 +493,6 @@ def detach(module, computes, name, current):
         f"Compute {name} {how} from workspace {workspace} (underlyingResourceAction=Detach); the cluster and its "
         "Azure ML extension are unchanged."
     )
-
-
-def write(module, operation):
-    """Run one write and mark the task changed, unless Azure refused the request.
-
-    ARM answers a refused request with an HTTP error before acting on it; an error without an HTTP
-    status (the operation ended Failed, the wait timed out, the connection dropped) comes after the
-    request was accepted, so something has changed.
-    """
-    try:
-        result = operation()
-    except ArcMLError as exc:
-        module.set_changed(getattr(exc, "status", None) is None)
-        raise
-    module.set_changed()
-    return result
 
 
 def _describe_drift(entry):

@@ -137,6 +137,12 @@ def test_cluster_resource_id_is_checked_and_may_be_aks():
         )
 
 
+@pytest.mark.parametrize("names", [{"cluster_name": "a/b"}, {"cluster_resource_group": "rg/x"}])
+def test_a_slash_in_the_cluster_name_or_group_is_one_clear_error(names):
+    with pytest.raises(ComputeSpecError, match=r"from cluster_name and cluster_resource_group.*cannot contain '/'"):
+        desired_compute(params(**names), WORKSPACE)
+
+
 def test_a_cluster_in_another_subscription_is_refused_before_any_request():
     other = CLUSTER.replace(SUB, "0a1b2c3d-0000-4000-8000-000000000001")
     with pytest.raises(ComputeSpecError, match="doesn't support attaching a cluster across subscriptions"):

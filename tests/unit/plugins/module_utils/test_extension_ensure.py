@@ -274,3 +274,20 @@ def test_absent_times_out_if_the_extension_stays(fake_clock):
     client = Stubborn(existing())
     with pytest.raises(WaitTimeout, match="to be gone; last observed state: Deleting"):
         run(client, fake_clock, action="absent")
+
+
+@pytest.mark.parametrize(
+    ("current", "wanted", "recreate", "repair_failed", "creates"),
+    [
+        (None, spec(), False, False, True),
+        (existing(), spec(release_namespace="ns"), True, True, False),  # nothing to re-create for
+        (existing(), spec(release_namespace="other"), True, False, True),
+        (existing(state="Failed"), spec(), False, True, True),
+        (existing(state="Failed", settings={"a": "1"}), spec(settings={"a": "2"}), False, False, False),
+    ],
+)
+def test_creates_predicts_whether_present_creates(fake_clock, current, wanted, recreate, repair_failed, creates):
+    assert ExtensionTask.creates(current, wanted, recreate, repair_failed) is creates
+    client = FakeClient(current)
+    run(client, fake_clock, spec=wanted, recreate=recreate, repair_failed=repair_failed)
+    assert any(call[0] == "PUT" for call in client.writes()) is creates

@@ -259,3 +259,13 @@ def test_find_helm(tmp_path, fake_helm):
     plain.chmod(stat.S_IRUSR)
     with pytest.raises(HelmError, match="not executable"):
         find_helm(str(plain))
+
+
+def test_a_secret_registered_after_the_runner_was_made_is_masked_too(fake_helm, tmp_path):
+    helm_bin = fake_helm({"upgrade": {"rc": 1, "stderr": "Error: bad value late-s3cret"}})
+    secrets = set()  # the module's no_log_values: filled as the task goes
+    helm = HelmRunner(helm_bin.path, host_connection(tmp_path), secrets=secrets, environ=dict(os.environ))
+    secrets.add("late-s3cret")
+    with pytest.raises(HelmError) as caught:
+        helm.upgrade_install("azure-arc", "chart", "ns", values={})
+    assert "late-s3cret" not in caught.value.message and "********" in caught.value.message

@@ -116,6 +116,15 @@ def test_waiter_follows_the_wait_option():
     assert (module.waiter().timeout, module.waiter().interval) == (30, 2)
 
 
+def test_a_required_waiter_exists_even_without_wait_and_keeps_its_settings():
+    with patch_module_args({"wait": False, "wait_timeout": 30, "wait_sleep": 2}):
+        module = ArcMLModule({}, wait=True)
+    required = module.waiter(required=True)
+    assert (required.timeout, required.interval) == (30, 2)
+    assert module.waiter(required=True) is required
+    assert module.waiter() is None
+
+
 def test_user_agent_version_matches_galaxy_yml():
     version = re.search(r"^version:\s*(\S+)", (REPO / "galaxy.yml").read_text(), re.MULTILINE).group(1)
     assert version == COLLECTION_VERSION

@@ -442,14 +442,14 @@ class RecordingPool:
 
 
 def test_calls_are_plain_json_requests_with_the_clients_credentials(cluster_api):
-    cluster_api.core._configuration.api_key = {"authorization": "Bearer t0ken"}
+    cluster_api.core._api_client.configuration.api_key = {"authorization": "Bearer t0ken"}
     pool = RecordingPool(
         (200, b'{"items": [{"metadata": {"name": "w1"}}]}'),
         (200, b'{"spec": {}}'),
         (201, b'{"status": {"allowed": true}}'),
         (201, b'{"status": {"userInfo": {"username": "admin"}}}'),
     )
-    cluster_api.core._pool = pool
+    cluster_api.core._api_client.rest_client.pool_manager = pool
     assert cluster_api.list_nodes("kubernetes.io/os=windows") == [{"metadata": {"name": "w1"}}]
     cluster_api.patch_node("w 1", [{"op": "test"}], dry_run=True)
     assert cluster_api.access_review("patch", "nodes") == {"allowed": True}
@@ -470,7 +470,8 @@ def test_calls_are_plain_json_requests_with_the_clients_credentials(cluster_api)
 
 
 def test_an_error_answer_is_the_typed_clients_api_exception(cluster_api):
-    cluster_api.core._pool = RecordingPool((403, status_body("nodes is forbidden", 403).encode()))
+    forbidden = RecordingPool((403, status_body("nodes is forbidden", 403).encode()))
+    cluster_api.core._api_client.rest_client.pool_manager = forbidden
     with pytest.raises(KubeApiError, match=r"^Cannot list nodes: nodes is forbidden \(HTTP 403\)$") as error:
         cluster_api.list_nodes()
     assert error.value.status == 403

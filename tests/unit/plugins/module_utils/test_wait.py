@@ -104,12 +104,6 @@ def test_describe_names_the_state_in_the_timeout(fake_clock):
     assert caught.value.last_state == "InProgress"
 
 
-def test_from_params_is_none_without_wait():
-    assert Waiter.from_params({"wait": False, "wait_timeout": 10, "wait_sleep": 1}) is None
-    waiter = Waiter.from_params({"wait": True, "wait_timeout": 10, "wait_sleep": 2})
-    assert (waiter.timeout, waiter.interval) == (10, 2)
-
-
 @pytest.mark.parametrize(("timeout", "interval"), [(-1, 5), (10, 0)])
 def test_rejects_impossible_settings(timeout, interval):
     with pytest.raises(ArcMLError):
@@ -123,3 +117,10 @@ def test_default_clock_is_monotonic(monkeypatch):
     monkeypatch.setattr(time, "monotonic", lambda: calls.append(1) or 5.0)
     Waiter(10, 1).start()
     assert calls
+
+
+def test_a_deadline_without_a_clock_uses_the_monotonic_one():
+    from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Deadline
+
+    deadline = Deadline(10)
+    assert 9 < deadline.remaining() <= 10 and not deadline.expired()

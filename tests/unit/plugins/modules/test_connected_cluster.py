@@ -395,3 +395,18 @@ def test_importing_the_modules_loads_no_sdk():
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
     assert len(modules) == 9
+
+
+def test_a_proxy_password_is_masked_even_when_the_agents_are_not_installed(world, capsys):
+    proxy = {"https_proxy": "http://user:s3cret-pw@proxy.example:3128"}
+    result = run(capsys, world, _ansible_check_mode=True, proxy=proxy)
+    assert result["changed"] is True
+    assert "s3cret-pw" not in json.dumps(result)
+    assert result["invocation"]["module_args"]["proxy"]["https_proxy"] == "http://user:********@proxy.example:3128"
+
+
+def test_an_unreadable_proxy_ca_fails_before_anything_is_read_or_written(world, capsys, tmp_path):
+    result = run(capsys, world, _ansible_check_mode=True, proxy={"ca_cert": str(tmp_path / "missing.pem")})
+    assert result["failed"] is True
+    assert "Cannot read proxy.ca_cert" in result["msg"]
+    assert world.events == []

@@ -1,9 +1,9 @@
-"""ml_compute's bookkeeping of `changed` around writes that Azure refuses, accepts, or never finishes."""
+"""The bookkeeping of `changed` around writes that Azure or the cluster refuses, accepts, or never finishes."""
 
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._module import write
 from ansible_collections.hci.arc_ml.plugins.module_utils._wait import WaitTimeout
-from ansible_collections.hci.arc_ml.plugins.modules.ml_compute import write
 
 
 class Recorder:
@@ -47,3 +47,12 @@ def test_a_write_that_succeeds_is_a_change():
     module = Recorder()
     assert write(module, lambda: {"name": "arccompute"}) == {"name": "arccompute"}
     assert module.result["changed"] is True
+
+
+def test_a_write_the_kubernetes_api_refused_changed_nothing():
+    from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api import InstanceTypeApiError
+
+    module = Recorder()
+    with pytest.raises(InstanceTypeApiError):
+        write(module, fail_with(InstanceTypeApiError("Cannot create InstanceType x: HTTP 403", status=403)))
+    assert module.result["changed"] is False
