@@ -110,10 +110,7 @@ class Observed:
 def config_identity(config):
     """(subscription, resource group, name) lower-cased from azure-clusterconfig's data."""
     config = config or {}
-    return tuple(
-        (config.get(key) or "").lower()
-        for key in ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZURE_RESOURCE_NAME")
-    )
+    return tuple((config.get(key) or "").lower() for key in CONFIG_IDENTITY_KEYS)
 
 
 def detect(observed, force=False):
@@ -212,6 +209,4 @@ def _after_cleanup(plan, situation):
 
 
 def _as_configured(config):
-    return tuple(
-        config.get(key) or "?" for key in ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZURE_RESOURCE_NAME")
-    )
+    return tuple(config.get(key) or "?" for key in CONFIG_IDENTITY_KEYS)

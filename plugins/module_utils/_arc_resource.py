@@ -118,7 +118,7 @@ def is_provisioned(resource):
 
 
 def is_connected(resource):
-    return bool(resource) and _properties(resource).get("connectivityStatus") == "Connected"
+    return bool(resource) and properties_of(resource).get("connectivityStatus") == "Connected"
 
 
 def location_key(location):
@@ -157,7 +157,7 @@ def writable(resource):
     }
     if resource.get("kind"):
         body["kind"] = resource["kind"]
-    for key, current in _properties(resource).items():
+    for key, current in properties_of(resource).items():
         if key in READ_ONLY_PROPERTIES:
             continue
         value = copy.deepcopy(current)
@@ -194,7 +194,7 @@ class Update:
 def plan_update(current, desired, public_key_certificate=None):
     """The smallest write that makes `current` what `desired` asks; with a new public key, always a re-PUT."""
     check_location(current, desired)
-    properties = _properties(current)
+    properties = properties_of(current)
     changes = []
     tags = dict(current.get("tags") or {})
     if desired.tags is not None and desired.tags != tags:
@@ -262,7 +262,7 @@ def summary(resource):
     """The resource as modules return it (snake_case)."""
     if not resource:
         return {}
-    properties = _properties(resource)
+    properties = properties_of(resource)
     identity = identity_of_id(resource.get("id"))
     parts = [p for p in (resource.get("id") or "").split("/") if p]
     return {
@@ -288,7 +288,7 @@ def summary(resource):
     }
 
 
-def _properties(resource):
+def properties_of(resource):
     return (resource or {}).get("properties") or {}
 
 

@@ -34,6 +34,11 @@ READ_TIMEOUT = 120
 _NOT_ABSENT_CODES = frozenset(("subscriptionnotfound", "invalidresourcenamespace", "invalidresourcetype"))
 
 
+def is_absent(error):
+    """Whether an AzureApiError says the resource does not exist (rather than that the request is wrong)."""
+    return error.status == 404 and (error.code or "").lower() not in _NOT_ABSENT_CODES
+
+
 class AzureApiError(ArcMLError):
     """ARM answered with an HTTP error, or a long-running operation ended Failed or Canceled.
 
@@ -239,7 +244,7 @@ class ArmClient:
         try:
             return self.get(path, api_version)
         except AzureApiError as exc:
-            if exc.status == 404 and (exc.code or "").lower() not in _NOT_ABSENT_CODES:
+            if is_absent(exc):
                 return None
             raise
 
@@ -269,7 +274,7 @@ class ArmClient:
         try:
             self._long_running("DELETE", path, api_version, None, waiter, "location")
         except AzureApiError as exc:
-            if exc.status == 404 and (exc.code or "").lower() not in _NOT_ABSENT_CODES:
+            if is_absent(exc):
                 return False
             raise
         return True

@@ -31,7 +31,6 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLErr
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension_plan import normalize_settings, same_value
 
 EXTENSION_TYPE = "microsoft.azureml.kubernetes"
-RELEASE_NAMESPACE = "azureml"
 DEFAULT_RELEASE_TRAIN = "stable"
 SMALL_CLUSTER_NODES = 3
 # Settings holding ARM ids or locations: compared without regard to case.

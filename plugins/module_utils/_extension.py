@@ -16,7 +16,7 @@ error format with the request id. The SDK would add a large import to every task
 
 from __future__ import annotations
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError, is_absent, resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension_protected import FINGERPRINT_KEY
 
 API_VERSION = "2024-11-01"
@@ -85,12 +85,10 @@ class ExtensionClient:
 
     def read(self):
         """(the extension or None when absent, the server's Retry-After or None)."""
-        from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
-
         try:
             response = self.arm.request("GET", self.path, API_VERSION)
         except AzureApiError as exc:
-            if exc.status == 404 and (exc.code or "").lower() not in ("subscriptionnotfound", "invalidresourcetype"):
+            if is_absent(exc):
                 return None, None
             raise
         return response.body, response.retry_after
@@ -100,8 +98,6 @@ class ExtensionClient:
 
     def list(self):
         """Every extension on the cluster ([] when the cluster does not exist)."""
-        from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
-
         try:
             return self.arm.list(self.collection_path, API_VERSION)
         except AzureApiError as exc:

@@ -139,7 +139,7 @@ class ExtensionTask:
         self._report(current, predicted, changes)
         if self.module.check_mode:
             return predicted
-        self._require_idle(current)
+        # current() has waited for any running operation: this task has a waiter here.
         self._delete(force=force_delete)
         result = self._write("create", lambda: self.client.create(body, self.waiter))
         self._report(current, result or predicted, changes)

@@ -18,7 +18,7 @@ import json
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError, import_optional, one_line
 from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import CRD_NAME, GROUP, KIND, PLURAL, VERSION
-from ansible_collections.hci.arc_ml.plugins.module_utils._kube import REQUEST_TIMEOUT
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import typed_call, unreachable
 
 # Reads and replaces of one object before giving up when other writers keep changing it.
 CONFLICT_ATTEMPTS = 3
@@ -79,7 +79,7 @@ class InstanceTypeApi:
                     VERSION,
                     PLURAL,
                     name,
-                    _with_spec(current, spec),
+                    with_spec(current, spec),
                 )
             except InstanceTypeApiError as exc:
                 if exc.status != 409 or attempt >= CONFLICT_ATTEMPTS:
@@ -102,26 +102,11 @@ class InstanceTypeApi:
         return True
 
     def _call(self, what, method, *args):
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
-
-        try:
-            response = method(*args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
-            return json.loads(response.data or b"{}")
-        except ApiException as exc:
-            raise api_error(what, self.host, exc.status, exc.reason, exc.body) from None
-        except (HTTPError, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise InstanceTypeApiError(
-                f"Cannot {what}: the Kubernetes API at {self.host} did not answer: {one_line(reason, 300)}"
-            ) from None
-        except ValueError as exc:
-            raise InstanceTypeApiError(
-                f"Cannot {what}: the Kubernetes API at {self.host} sent no JSON: {one_line(exc, 300)}"
-            ) from None
+        return typed_call(what, self.host, method, *args, errors=(api_error, InstanceTypeApiError))
 
 
-def _with_spec(current, spec):
+def with_spec(current, spec):
+    """`current` with the managed part of its spec (nodeSelector, resources) replaced by `spec`."""
     body = json.loads(json.dumps(current))
     metadata = body.setdefault("metadata", {})
     metadata.pop("managedFields", None)
@@ -147,7 +132,7 @@ def api_error(what, host, status, reason, body):
     answer = _status(body)
     message = answer.get("message") or reason or "no message"
     if not status:  # the client library's own failure, such as a TLS error
-        return InstanceTypeApiError(f"Cannot {what}: the Kubernetes API at {host} did not answer: {one_line(reason)}")
+        return InstanceTypeApiError(unreachable(what, host, reason))
     if status == 404 and not (answer.get("details") or {}).get("name"):
         return CrdMissing(
             f"Cannot {what}: the cluster at {host} does not serve {KIND} resources ({GROUP}/{VERSION}): the custom "

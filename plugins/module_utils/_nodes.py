@@ -114,20 +114,28 @@ class ClusterApi:
         return ((answer.get("status") or {}).get("userInfo") or {}).get("username")
 
     def _call(self, what, method, *args, **kwargs):
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
+        return typed_call(what, self.host, method, *args, errors=(api_error, KubeApiError), **kwargs)
 
-        try:
-            response = method(*args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT, **kwargs)
-            return json.loads(response.data or b"{}")
-        except ApiException as exc:
-            raise api_error(what, self.host, exc.status, exc.reason, exc.body) from None
-        except (HTTPError, OSError) as exc:
-            raise KubeApiError(unreachable(what, self.host, getattr(exc, "reason", None) or exc)) from None
-        except ValueError as exc:
-            raise KubeApiError(
-                f"Cannot {what}: the Kubernetes API at {self.host} sent no JSON: {one_line(exc)}"
-            ) from None
+
+def typed_call(what, host, method, *args, errors, **kwargs):
+    """Call a kubernetes client method for its raw JSON answer, with the request timeout; one-line errors.
+
+    `errors` is (api_error(what, host, status, reason, body) for an error answer, the error class for
+    everything else).
+    """
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    to_error, error_class = errors
+    try:
+        response = method(*args, _preload_content=False, _request_timeout=REQUEST_TIMEOUT, **kwargs)
+        return json.loads(response.data or b"{}")
+    except ApiException as exc:
+        raise to_error(what, host, exc.status, exc.reason, exc.body) from None
+    except (HTTPError, OSError) as exc:
+        raise error_class(unreachable(what, host, getattr(exc, "reason", None) or exc)) from None
+    except ValueError as exc:
+        raise error_class(f"Cannot {what}: the Kubernetes API at {host} sent no JSON: {one_line(exc, 300)}") from None
 
 
 class _JsonApi:

@@ -189,7 +189,7 @@ def check_windows_taints(nodes):
         WARNING,
         f"Windows nodes without a {OS_TAINT['key']} taint: {', '.join(untainted)}; Linux-only Azure ML pods could "
         "be scheduled there and fail. Taint them with hci.arc_ml.node_taint "
-        "(node.kubernetes.io/os=windows:NoSchedule)",
+        f"({OS_TAINT['key']}={OS_TAINT['value']}:{OS_TAINT['effect']})",
     )
 
 

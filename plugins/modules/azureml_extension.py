@@ -466,7 +466,7 @@ def ensure_azureml(module):
         )
     node_count = None
     identity = ExtensionSpec(
-        _azureml_settings.EXTENSION_TYPE, scope="cluster", release_namespace=_azureml_settings.RELEASE_NAMESPACE
+        _azureml_settings.EXTENSION_TYPE, scope="cluster", release_namespace=_azureml_rules.RELEASE_NAMESPACE
     )
     creating = task.creates(current, identity, params["recreate"], params["repair_failed"])
     if creating and params["node_count_source"] == "kubernetes":
@@ -483,7 +483,7 @@ def ensure_azureml(module):
     spec = ExtensionSpec(
         extension_type=_azureml_settings.EXTENSION_TYPE,
         scope="cluster",
-        release_namespace=_azureml_settings.RELEASE_NAMESPACE,
+        release_namespace=_azureml_rules.RELEASE_NAMESPACE,
         auto_upgrade_minor_version=params["auto_upgrade_minor_version"],
         release_train=params["release_train"],
         default_release_train=_azureml_settings.DEFAULT_RELEASE_TRAIN,

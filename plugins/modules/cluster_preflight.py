@@ -175,7 +175,6 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import (
     node_facts,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._preflight import (
-    FAILED,
     WARNING,
     evaluate,
     failure_message,
@@ -237,9 +236,8 @@ def preflight(module):
             module.warn(item["message"])
     if failed and module.params["fail_on_unmet"]:
         module.fail(failure_message(checks))
-    for item in checks:
-        if item["status"] == FAILED:
-            module.warn(f"Preflight check {item['name']} unmet: {item['message']}")
+    for item in failed:
+        module.warn(f"Preflight check {item['name']} unmet: {item['message']}")
 
 
 def main():

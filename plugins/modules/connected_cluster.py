@@ -351,7 +351,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._arc_cluster import (
     RELEASE_NAMESPACE,
     ArcCluster,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError, resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
 
@@ -431,14 +431,12 @@ class ConnectedCluster:
 
     def cluster_key_matches(self, resource):
         key = self.cluster_key()
-        public = ((resource or {}).get("properties") or {}).get("agentPublicKeyCertificate")
+        public = _arc_resource.properties_of(resource).get("agentPublicKeyCertificate")
         return key is not None and bool(public) and key.public_key_certificate == public
 
     def other_resource_exists(self, identity):
         """Whether the connected cluster the in-cluster ConfigMap names exists (any subscription we can see)."""
         path = _arc_resource.cluster_path(*identity)
-        from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
-
         try:
             return self.arm.get_or_none(path, _arc_resource.API_VERSION) is not None
         except AzureApiError as exc:
@@ -599,10 +597,11 @@ class ConnectedCluster:
                 registry = source.oci_url[len("oci://") :].split("/", 1)[0]
             chart_version = str(_arc_chart.chart_metadata(chart_path)["version"])
             key_in_values = _arc_chart.key_in_values(chart_version)
+            current = _arc_resource.properties_of(resource)
             values = _arc_values.agent_values(
                 settings.values,
-                distribution=_current(resource, "distribution") or params["distribution"],
-                infrastructure=_current(resource, "infrastructure") or params["infrastructure"],
+                distribution=current.get("distribution") or params["distribution"],
+                infrastructure=current.get("infrastructure") or params["infrastructure"],
                 cloud_name=cloud.name,
                 private_key_pem=key.private_key_pem if key_in_values else None,
                 proxy=self.proxy,
@@ -670,7 +669,7 @@ class ConnectedCluster:
                 f"connected cluster {self.name} to report connectivityStatus Connected (the agents in namespace "
                 f"{ARC_NAMESPACE} must reach Azure: kubectl get pods -n {ARC_NAMESPACE})"
             ),
-            describe=lambda body: (body.get("properties") or {}).get("connectivityStatus") or "unknown",
+            describe=lambda body: _arc_resource.properties_of(body).get("connectivityStatus") or "unknown",
             first=(resource, None),
         )
 
@@ -769,10 +768,6 @@ def _proxy_without_ca(options):
     from ansible_collections.hci.arc_ml.plugins.module_utils._arc_values import Proxy
 
     return Proxy(options.get("https_proxy"), options.get("http_proxy"), options.get("no_proxy"))
-
-
-def _current(resource, field):
-    return ((resource or {}).get("properties") or {}).get(field)
 
 
 def _release_summary(release):

@@ -145,7 +145,11 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import (
     normalize,
     same_instance_type,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api import CrdMissing, InstanceTypeApi
+from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api import (
+    CrdMissing,
+    InstanceTypeApi,
+    with_spec,
+)
 from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule, write
 
 
@@ -186,7 +190,9 @@ def ensure_instance_type(module):
     if current is not None and same_instance_type(normalize(current.get("spec")), normalize(spec)):
         module.result["msg"] = f"InstanceType {name} is as requested."
         return
-    module.set_diff(before=before, after=_diff_view(name, spec))
+    # A replace keeps the spec fields this module does not manage; the diff shows them kept.
+    after_spec = spec if current is None else with_spec(current, spec)["spec"]
+    module.set_diff(before=before, after=_diff_view(name, after_spec))
     action = "Created" if current is None else "Updated"
     if module.check_mode:
         module.set_changed()

@@ -169,8 +169,9 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import (
     describe_taint,
     normalize_taints,
 )
+from ansible_collections.hci.arc_ml.plugins.module_utils._preflight import OS_TAINT
 
-DEFAULT_TAINTS = [{"key": "node.kubernetes.io/os", "value": "windows", "effect": "NoSchedule"}]
+DEFAULT_TAINTS = [dict(OS_TAINT)]
 # (state, check mode) -> how the message starts.
 ACTIONS = {
     ("present", False): "Tainted",

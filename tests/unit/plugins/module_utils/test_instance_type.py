@@ -15,8 +15,8 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api impo
     CrdMissing,
     InstanceTypeApi,
     InstanceTypeApiError,
-    _with_spec,
     api_error,
+    with_spec,
 )
 
 REQUESTS = {"cpu": "700m", "memory": "1500Mi"}
@@ -127,7 +127,7 @@ def test_replacing_the_spec_keeps_metadata_and_unknown_fields():
         "metadata": {"name": "it", "resourceVersion": "42", "labels": {"team": "ml"}, "managedFields": [{"x": 1}]},
         "spec": {"nodeSelector": {"old": "yes"}, "resources": {"requests": {"cpu": "1"}}, "futureField": True},
     }
-    body = _with_spec(current, {"resources": {"requests": {"cpu": "2"}}})
+    body = with_spec(current, {"resources": {"requests": {"cpu": "2"}}})
     assert body["metadata"] == {"name": "it", "resourceVersion": "42", "labels": {"team": "ml"}}
     assert body["spec"] == {"resources": {"requests": {"cpu": "2"}}, "futureField": True}
     assert current["metadata"]["managedFields"] == [{"x": 1}]
