@@ -368,17 +368,19 @@ relay:
 
 import base64
 
-from ansible_collections.hci.arc_ml.plugins.module_utils import _azureml_rules, _azureml_settings, _relay
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml_cluster import linux_node_count, read_cluster
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_ensure import ExtensionTask
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_options import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import relay as _relay
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import rules as _azureml_rules
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import settings as _azureml_settings
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.cluster import linux_node_count, read_cluster
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import (
     cluster_argument_spec,
     extension_client,
     lifecycle_argument_spec,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_plan import ExtensionSpec
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.task import ExtensionTask
 
 PEM_MARKERS = {"certificate": "-----BEGIN CERTIFICATE-----", "private key": "PRIVATE KEY-----"}
 

@@ -281,14 +281,14 @@ changes:
     - "configurationSettings.multiTenancy.enforce: 'True' -> 'False'"
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_ensure import ExtensionTask
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_options import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import (
     cluster_argument_spec,
     extension_client,
     lifecycle_argument_spec,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_plan import ExtensionSpec, normalize_settings
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec, normalize_settings
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.task import ExtensionTask
 
 
 def spec_from_params(params):

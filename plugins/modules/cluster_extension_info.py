@@ -67,12 +67,12 @@ extensions:
       error: null
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension import view
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_options import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import view
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import (
     cluster_argument_spec,
     extension_client,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
 
 
 def read_extensions(module):

@@ -166,21 +166,21 @@ nodes:
       sample: [{key: node.kubernetes.io/os, value: windows, effect: NoSchedule}]
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.quantity import QuantityError, parse_quantity
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import (
     RBAC_GROUP,
     ClusterApi,
     KubeApiError,
     node_facts,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._preflight import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.preflight import (
     WARNING,
     evaluate,
     failure_message,
     unmet,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._quantity import QuantityError, parse_quantity
 
 
 def threshold(module, name):

@@ -344,16 +344,19 @@ helm_release:
 import shutil
 import tempfile
 
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_chart, _arc_detect, _arc_keys, _arc_resource
-from ansible_collections.hci.arc_ml.plugins.module_utils._arc_cluster import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import chart as _arc_chart
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import detect as _arc_detect
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import resource as _arc_resource
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import (
     ARC_NAMESPACE,
     RELEASE_NAME,
     RELEASE_NAMESPACE,
     ArcCluster,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError, resource_path
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 
 DEFAULT_WAIT_TIMEOUT = 1200
 RESOURCE_GROUP_API_VERSION = "2022-09-01"
@@ -575,7 +578,8 @@ class ConnectedCluster:
 
     def install_agents(self, resource, key):
         """Data plane settings, the chart, `helm upgrade --install`; the release summary."""
-        from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_dataplane, _arc_values
+        from ansible_collections.hci.arc_ml.plugins.module_utils._arc import dataplane as _arc_dataplane
+        from ansible_collections.hci.arc_ml.plugins.module_utils._arc import values as _arc_values
 
         params = self.module.params
         cloud = self.azure.cloud
@@ -649,7 +653,7 @@ class ConnectedCluster:
         metadata = self.azure.cloud.metadata  # None for a known cloud
         if not metadata:
             return {}
-        from ansible_collections.hci.arc_ml.plugins.module_utils._arc_values import custom_cloud_values
+        from ansible_collections.hci.arc_ml.plugins.module_utils._arc.values import custom_cloud_values
 
         return custom_cloud_values(metadata, resource, _arc_resource.location_key(location), registry)
 
@@ -765,7 +769,7 @@ class ConnectedCluster:
 
 
 def _proxy_without_ca(options):
-    from ansible_collections.hci.arc_ml.plugins.module_utils._arc_values import Proxy
+    from ansible_collections.hci.arc_ml.plugins.module_utils._arc.values import Proxy
 
     return Proxy(options.get("https_proxy"), options.get("http_proxy"), options.get("no_proxy"))
 

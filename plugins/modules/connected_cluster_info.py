@@ -135,8 +135,8 @@ connected_clusters:
       sample: 5e3f1c0d-9f0b-4f0e-8c4b-1f2e3d4c5b6a
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_resource
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import resource as _arc_resource
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 
 
 def read_clusters(module):

@@ -138,19 +138,19 @@ instance_type:
         limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: 1}
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule, write
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import (
     build_spec,
     check_object_name,
     instance_type_options,
     normalize,
     same_instance_type,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import (
     CrdMissing,
     InstanceTypeApi,
     with_spec,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule, write
 
 
 def ensure_instance_type(module):

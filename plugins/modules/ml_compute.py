@@ -365,25 +365,25 @@ drift:
   sample: [{field: namespace, attached: default, requested: azureml-workloads}]
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule, write
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.client import (
     SUCCEEDED_MESSAGE,
     ComputeClient,
     ComputeError,
     compute_type,
     provisioning_state,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute_drift import compute_drift
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute_name import check_compute_name
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute_spec import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.drift import compute_drift
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import instance_type_options
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import check_compute_name
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.spec import (
     attach_body,
     attached_view,
     compute_facts,
     desired_compute,
     desired_view,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import instance_type_options
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule, write
-from ansible_collections.hci.arc_ml.plugins.module_utils._workspace import workspace_from_params
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.workspace import workspace_from_params
 
 
 def ensure_compute(module):

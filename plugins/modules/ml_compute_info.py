@@ -100,10 +100,10 @@ workspace:
       returned: always
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute import ComputeClient
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute_spec import compute_facts
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._workspace import workspace_from_params
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.client import ComputeClient
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.spec import compute_facts
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.workspace import workspace_from_params
 
 
 def read_computes(module):

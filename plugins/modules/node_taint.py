@@ -160,16 +160,16 @@ changed_nodes:
                {key: node.kubernetes.io/os, value: windows, effect: NoSchedule}]
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import ClusterApi
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.preflight import OS_TAINT
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.taints import (
     EFFECTS,
-    ClusterApi,
     change_taints,
     describe_taint,
     normalize_taints,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._preflight import OS_TAINT
 
 DEFAULT_TAINTS = [dict(OS_TAINT)]
 # (state, check mode) -> how the message starts.

@@ -97,8 +97,8 @@ providers:
       sample: true
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import resource_path
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 
 API_VERSION = "2022-09-01"
 TARGET_STATES = {"registered": ("Registered",), "unregistered": ("NotRegistered", "Unregistered")}

@@ -202,8 +202,9 @@ def test_two_runs_at_once_keep_both_writers_taints(pristine_taints, playbook, tm
 
 def test_a_write_between_read_and_patch_is_detected_by_the_real_server_and_kept(pristine_taints):
     """The guarded patch on a real kube-apiserver: a stale read is refused, re-read, and nobody's taint is lost."""
-    from ansible_collections.hci.arc_ml.plugins.module_utils._kube import KubeConnection, api_client
-    from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import ClusterApi, change_taints
+    from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import KubeConnection, api_client
+    from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import ClusterApi
+    from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.taints import change_taints
 
     mixed = pristine_taints
     other = {"key": "example.com/other-writer", "value": "1", "effect": "NoSchedule"}

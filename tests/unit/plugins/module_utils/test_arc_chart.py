@@ -4,8 +4,8 @@ import io
 import tarfile
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_chart as chart
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import chart
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 CHART_YAML = "apiVersion: v2\nname: azure-arc-k8sagents\nversion: 1.36.0\nappVersion: 1.36.0\n"
 

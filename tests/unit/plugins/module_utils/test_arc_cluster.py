@@ -5,9 +5,10 @@ import json
 
 import pytest
 import urllib3
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_cluster, _arc_keys
-from ansible_collections.hci.arc_ml.plugins.module_utils._arc_cluster import ArcCluster, KubernetesError
-from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Waiter, WaitTimeout
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import cluster as _arc_cluster
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import ArcCluster, KubernetesError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, WaitTimeout
 
 HOST = "https://10.0.0.1:6443"
 TOKEN = "Bearer kube-token"

@@ -1,9 +1,9 @@
 """The Arc config data plane calls and the chart location they answer with (specs/arc-connect.md §5)."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._arc_dataplane import ChartLocation, ConfigDataPlane
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import ArmResponse
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.dataplane import ChartLocation, ConfigDataPlane
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import ArmResponse
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 
 class FakeClient:

@@ -1,7 +1,7 @@
 """The "already onboarded" table (specs/arc-connect.md §6.1, §14): every row, and what each one costs to find out."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_detect as detect
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import detect
 
 SUB = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 REQUESTED = (SUB, "rg-site", "site-1")

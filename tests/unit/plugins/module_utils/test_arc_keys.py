@@ -3,7 +3,7 @@
 import base64
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_keys
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 

@@ -1,8 +1,8 @@
 """The ARM side of a connected cluster: bodies, the smallest write for a drift, and how results show it."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_resource as resource
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import resource
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 SUB = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 ID = f"/subscriptions/{SUB}/resourceGroups/RG-Site/providers/Microsoft.Kubernetes/connectedClusters/site-1"

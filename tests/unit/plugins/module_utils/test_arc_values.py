@@ -1,7 +1,7 @@
 """The agents' helm values: GetHelmSettings' dotted keys typed as `--set` types them, plus the client's own."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_values as values
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import values
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIJKQIBAAKCAgEA\n-----END RSA PRIVATE KEY-----\n"
 SETTINGS = {

@@ -1,7 +1,7 @@
 """ARM calls: retries and their budget, LRO polling and its deadline, error normalisation, request headers."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import (
     ArmClient,
     AzureApiError,
     AzureConnectionError,
@@ -10,8 +10,8 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._arm import (
     resource_path,
     retry_after_seconds,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm_policies import ArmRetryPolicy, RetrySettings
-from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Waiter, WaitTimeout
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.policies import ArmRetryPolicy, RetrySettings
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, WaitTimeout
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
 ARM = "https://arm.sandbox.local"

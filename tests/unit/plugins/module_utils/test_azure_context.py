@@ -1,8 +1,8 @@
 """AzureContext: cloud metadata, authentication up front, then ARM calls with the same correlation id."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._azure import AzureContext, AzureCredentialsError
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import AzureContext, AzureCredentialsError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 ARM = "https://127.0.0.1:8443"
 LOGIN = "https://127.0.0.1:8443/login"

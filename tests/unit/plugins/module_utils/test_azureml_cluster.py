@@ -1,14 +1,14 @@
 """The cluster facts the Azure ML settings are derived from: from Azure, and nodes from Kubernetes."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml_cluster import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.cluster import (
     label_selector,
     read_cluster,
     schedulable_linux_nodes,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension import ClusterRef
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef
 
 
 class FakeArm:

@@ -5,7 +5,7 @@ missing spaces, so that editing a message in the module makes these tests fail.
 """
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml_rules import AzureMLConfigError, validate
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.rules import AzureMLConfigError, validate
 
 TSG = "https://aka.ms/arcmltsg"
 CLI_MESSAGES = {

@@ -3,7 +3,7 @@
 import base64
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml_settings import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.settings import (
     INTERNAL_LB_WARNING,
     SSL_WARNING,
     ClusterFacts,
@@ -12,7 +12,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azureml_settings impor
     needs_relay,
     requested,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 ARC1 = "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Kubernetes/connectedClusters/arc1"
 HC_ID = "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Relay/namespaces/NS/hybridConnections/arc1"

@@ -1,11 +1,7 @@
 """cloud_environment: known clouds, ARM endpoint URLs and their /metadata/endpoints documents."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._cloud import (
-    CloudError,
-    parse_metadata,
-    resolve_cloud,
-)
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud import CloudError, parse_metadata, resolve_cloud
 
 SANDBOX = "https://127.0.0.1:8443"
 

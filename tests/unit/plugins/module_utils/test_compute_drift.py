@@ -3,14 +3,14 @@
 import copy
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute_drift import compute_drift
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute_spec import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.drift import compute_drift
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.spec import (
     attach_body,
     attached_view,
     desired_compute,
     desired_view,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._workspace import Workspace
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.workspace import Workspace
 
 SUB = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 WORKSPACE = Workspace(SUB, "rg-ml", "mlw-prod")

@@ -4,7 +4,7 @@ import random
 import re
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute_name import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import (
     PATTERN,
     ComputeNameError,
     check_compute_name,

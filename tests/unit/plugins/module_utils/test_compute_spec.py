@@ -3,15 +3,15 @@
 import json
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute import ComputeError, extension_missing
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute_spec import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.client import ComputeError, extension_missing
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import InstanceTypeError
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.spec import (
     ComputeSpecError,
     attach_body,
     compute_facts,
     desired_compute,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import InstanceTypeError
-from ansible_collections.hci.arc_ml.plugins.module_utils._workspace import Workspace
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.workspace import Workspace
 
 SUB = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 WORKSPACE = Workspace(SUB, "rg-ml", "mlw-prod")

@@ -9,13 +9,13 @@ import datetime
 import json
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._azure import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import (
     AzureCredentialsError,
     authenticate,
     build_credential,
     plan_credentials,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._cloud import Cloud
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud import Cloud
 from azure.identity import AzureCliCredential, ChainedTokenCredential, ManagedIdentityCredential
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization

@@ -1,13 +1,13 @@
 """The present/absent flow of one extension, against a fake extension API and a fake clock."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _extension_protected as protected
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension import ClusterRef
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_ensure import ExtensionTask
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_plan import ExtensionSpec, apply_patch
-from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Waiter, WaitTimeout
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, WaitTimeout
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec, apply_patch
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.task import ExtensionTask
 
 AGENT_ERROR = {"code": "ExtensionOperationFailed", "message": "Unable to get response from the Agent in time"}
 

@@ -1,9 +1,9 @@
 """The extension PATCH builder: exactly the fields and keys that differ, under the service's rules."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _extension_protected as protected
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_plan import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import (
     ExtensionSpec,
     apply_patch,
     create_body,

@@ -1,8 +1,8 @@
 """Protected settings: the fingerprint and when the map is sent again."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _extension_protected as protected
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension_protected import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import (
     FINGERPRINT_KEY,
     decide,
     fingerprint,

@@ -8,8 +8,8 @@ import sys
 import textwrap
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._helm import HelmError, HelmRunner, find_helm
-from ansible_collections.hci.arc_ml.plugins.module_utils._kube import KubeConnection
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import KubeConnection
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm import HelmError, HelmRunner, find_helm
 
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIJKQIBAAKCAgEAonboarding\n-----END RSA PRIVATE KEY-----\n"
 API_TOKEN = "eyJhbGciOiJSUzI1NiJ9.kube-api-token"

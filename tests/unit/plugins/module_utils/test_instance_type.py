@@ -4,14 +4,14 @@ import json
 from decimal import Decimal
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import (
     InstanceTypeError,
     build_spec,
     normalize,
     parse_quantity,
     same_instance_type,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import (
     CrdMissing,
     InstanceTypeApi,
     InstanceTypeApiError,

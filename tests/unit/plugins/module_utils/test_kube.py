@@ -6,14 +6,14 @@ import stat
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.hci.arc_ml.plugins.module_utils import _kube
-from ansible_collections.hci.arc_ml.plugins.module_utils._kube import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube import connection as _kube
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import (
     KubeConfigError,
     KubeConnection,
     api_client,
     write_kubeconfig,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
 
 KUBECONFIG = {
     "apiVersion": "v1",

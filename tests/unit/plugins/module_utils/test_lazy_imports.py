@@ -7,13 +7,13 @@ from pathlib import Path
 COLLECTIONS = Path(__file__).resolve().parents[4] / ".build" / "collections"
 MODULES = [
     "ansible_collections.hci.arc_ml.plugins.modules.resource_provider",
-    "ansible_collections.hci.arc_ml.plugins.module_utils._module",
-    "ansible_collections.hci.arc_ml.plugins.module_utils._azure",
-    "ansible_collections.hci.arc_ml.plugins.module_utils._arm",
-    "ansible_collections.hci.arc_ml.plugins.module_utils._cloud",
-    "ansible_collections.hci.arc_ml.plugins.module_utils._kube",
-    "ansible_collections.hci.arc_ml.plugins.module_utils._helm",
-    "ansible_collections.hci.arc_ml.plugins.module_utils._wait",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._common.module",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._common.wait",
 ]
 HEAVY = ("azure", "msal", "kubernetes", "requests", "cryptography", "yaml")
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError, import_optional
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._version import COLLECTION_VERSION, USER_AGENT
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.version import COLLECTION_VERSION, USER_AGENT
 
 REPO = Path(__file__).resolve().parents[4]
 

@@ -4,16 +4,18 @@ import copy
 import json
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils import _nodes
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import (
-    CONFLICT_ATTEMPTS,
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import api as _nodes
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import (
     ClusterApi,
     KubeApiError,
     api_error,
+    node_facts,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.taints import (
+    CONFLICT_ATTEMPTS,
     change_taints,
     describe_taint,
-    node_facts,
     normalize_taints,
     plan_taints,
     taint_patch,
@@ -486,7 +488,7 @@ def test_cluster_api_does_not_import_the_typed_core_client():
     probe = (
         f"import sys; sys.path.insert(0, {str(collections)!r})\n"
         "from kubernetes import client\n"
-        "from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import ClusterApi\n"
+        "from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import ClusterApi\n"
         "ClusterApi(client.ApiClient(client.Configuration(host='https://192.0.2.1:6443')))\n"
         "print(sorted(m for m in sys.modules if m.startswith('kubernetes.client.api.')))\n"
     )

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._preflight import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.preflight import (
     check_architecture,
     check_cluster_admin,
     check_linux_node,

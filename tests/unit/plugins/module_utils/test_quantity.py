@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._quantity import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.quantity import (
     QuantityError,
     format_cpu,
     format_memory,

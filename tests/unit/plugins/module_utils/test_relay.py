@@ -3,14 +3,14 @@
 import hashlib
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._relay import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import (
     RelayTarget,
     default_namespace,
     ensure_relay,
     valid_name,
 )
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 SUB = "22b4a233-756b-403b-a5e1-fd3368f5689a"
 KEYS = {

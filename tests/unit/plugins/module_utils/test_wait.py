@@ -1,8 +1,8 @@
 """Waits: monotonic deadline, Retry-After before wait_sleep, the last state on timeout."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._wait import MIN_POLL_DELAY, Waiter, WaitTimeout
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import MIN_POLL_DELAY, Waiter, WaitTimeout
 
 
 def states(*values):
@@ -120,7 +120,7 @@ def test_default_clock_is_monotonic(monkeypatch):
 
 
 def test_a_deadline_without_a_clock_uses_the_monotonic_one():
-    from ansible_collections.hci.arc_ml.plugins.module_utils._wait import Deadline
+    from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Deadline
 
     deadline = Deadline(10)
     assert 9 < deadline.remaining() <= 10 and not deadline.expired()

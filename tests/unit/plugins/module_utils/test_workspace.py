@@ -4,8 +4,8 @@ import json
 import os
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._workspace import (
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.workspace import (
     Workspace,
     WorkspaceConfigError,
     find_config_file,

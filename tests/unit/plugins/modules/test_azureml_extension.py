@@ -3,7 +3,7 @@
 import base64
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.modules.azureml_extension import read_pem
 
 KEY = (

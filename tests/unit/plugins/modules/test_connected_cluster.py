@@ -15,9 +15,9 @@ from pathlib import Path
 import azure.core.pipeline.transport as azure_transport
 import pytest
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.hci.arc_ml.plugins.module_utils import _arc_keys
-from ansible_collections.hci.arc_ml.plugins.module_utils._arc_cluster import KubernetesError
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import KubernetesError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.modules import connected_cluster, connected_cluster_info
 
 ARM = "https://127.0.0.1:8443"
@@ -380,11 +380,11 @@ def test_info_reads_one_cluster_or_none(world, capsys):
 
 
 def test_importing_the_modules_loads_no_sdk():
-    utils = sorted(os.listdir(COLLECTIONS / "ansible_collections/hci/arc_ml/plugins/module_utils"))
+    arc = sorted(os.listdir(COLLECTIONS / "ansible_collections/hci/arc_ml/plugins/module_utils/_arc"))
     modules = [
         "ansible_collections.hci.arc_ml.plugins.modules.connected_cluster",
         "ansible_collections.hci.arc_ml.plugins.modules.connected_cluster_info",
-        *(f"ansible_collections.hci.arc_ml.plugins.module_utils.{n[:-3]}" for n in utils if n.startswith("_arc")),
+        *(f"ansible_collections.hci.arc_ml.plugins.module_utils._arc.{n[:-3]}" for n in arc if n.endswith(".py") and n != "__init__.py"),
     ]
     heavy = {"azure", "msal", "kubernetes", "requests", "cryptography", "yaml", "urllib3"}
     probe = (

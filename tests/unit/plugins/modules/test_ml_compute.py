@@ -1,9 +1,9 @@
 """The bookkeeping of `changed` around writes that Azure or the cluster refuses, accepts, or never finishes."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._arm import AzureApiError
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import write
-from ansible_collections.hci.arc_ml.plugins.module_utils._wait import WaitTimeout
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import write
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import WaitTimeout
 
 
 class Recorder:
@@ -50,7 +50,7 @@ def test_a_write_that_succeeds_is_a_change():
 
 
 def test_a_write_the_kubernetes_api_refused_changed_nothing():
-    from ansible_collections.hci.arc_ml.plugins.module_utils._instance_type_api import InstanceTypeApiError
+    from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import InstanceTypeApiError
 
     module = Recorder()
     with pytest.raises(InstanceTypeApiError):

@@ -6,8 +6,8 @@ import json
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.hci.arc_ml.plugins.module_utils._module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import KubeApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import KubeApiError
 from ansible_collections.hci.arc_ml.plugins.modules import node_taint
 
 OURS = {"key": "node.kubernetes.io/os", "value": "windows", "effect": "NoSchedule"}

@@ -1,0 +1,307 @@
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the hci.arc_ml collection
+# and may change in any release, even a bugfix release. Do not use them from outside.
+
+"""What the Arc onboarding reads and writes in the cluster through the Kubernetes API (not helm).
+
+- ConfigMap azure-arc/azure-clusterconfig: which Azure resource the installed agents belong to;
+- Secret azure-arc/azure-arc-connect-privatekey: the onboarding private key, written before the ARM resource
+  exists and labelled so that helm adopts it (and namespace azure-arc) when the chart renders them;
+- the Arc CRDs and namespaces that a disconnect or a stale-agent cleanup removes.
+Every Kubernetes error becomes one ArcMLError line that names the call, the cluster and what to do.
+
+The calls are plain JSON over the kubernetes client's connection pool (its TLS, proxy and credentials, token
+refresh included) rather than its typed API classes: importing CoreV1Api alone costs seconds with the
+pydantic-based clients, on every run of the module.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from urllib.parse import quote
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional, one_line
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import send
+
+ARC_NAMESPACE = "azure-arc"
+RELEASE_NAMESPACE = "azure-arc-release"
+RELEASE_NAME = "azure-arc"
+CLUSTER_CONFIG = "azure-clusterconfig"
+KEY_SECRET = "azure-arc-connect-privatekey"  # noqa: S105 -- the Secret's name, not a secret
+KEY_FIELD = "privateKey"
+ARC_CRDS = (
+    "connectedclusters.arc.azure.com",
+    "arccertificates.clusterconfig.azure.com",
+    "azureclusteridentityrequests.clusterconfig.azure.com",
+    "azureextensionidentities.clusterconfig.azure.com",
+    "customlocationsettings.clusterconfig.azure.com",
+    "extensionconfigs.clusterconfig.azure.com",
+    "gitconfigs.clusterconfig.azure.com",
+)
+# How long a deleted CRD may stay Terminating before its finalizers are removed (az connectedk8s: 20 s).
+CRD_DELETE_GRACE = 20
+# The PATCH bodies here are JSON merge patches.
+MERGE_PATCH = "application/merge-patch+json"
+# What makes helm adopt an object it did not create, when the chart renders it.
+HELM_OWNERSHIP = {
+    "labels": {"app.kubernetes.io/managed-by": "Helm"},
+    "annotations": {"meta.helm.sh/release-name": RELEASE_NAME, "meta.helm.sh/release-namespace": RELEASE_NAMESPACE},
+}
+
+
+class KubernetesError(ArcMLError):
+    """A Kubernetes API call failed, or the API server could not be reached."""
+
+
+class KubeRest:
+    """JSON requests to the API server (_kube.send), each failure one KubernetesError line."""
+
+    def __init__(self, api_client, where):
+        self.where = where
+        self._api_client = api_client
+
+    def call(self, what, method, path, body=None, content_type="application/json", missing_ok=False, conflict_ok=False):
+        """The parsed JSON answer; None for a 404 (missing_ok) or 409 (conflict_ok); KubernetesError otherwise."""
+        urllib3 = import_optional("urllib3", "urllib3")
+
+        try:
+            response = send(self._api_client, method, path, body=body, content_type=content_type, retries=False)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise KubernetesError(
+                f"Cannot reach the Kubernetes API server of the cluster at {self.where} ({what}): "
+                f"{one_line(_reason(exc), limit=300)}. Check kubeconfig, context and that the API server is up."
+            ) from None
+        if (response.status == 404 and missing_ok) or (response.status == 409 and conflict_ok):
+            return None
+        text = response.data.decode("utf-8", "replace") if response.data else ""
+        if response.status >= 400:
+            raise api_error(what, self.where, response.status, text)
+        try:
+            return json.loads(text) if text.strip() else {}
+        except ValueError:
+            raise KubernetesError(f"Kubernetes {what} on the cluster at {self.where} answered with no JSON.") from None
+
+
+class ArcCluster:
+    """The Arc objects of one cluster; `api_client` is a kubernetes.client.ApiClient, `where` names the cluster."""
+
+    def __init__(self, api_client, where):
+        self.rest = KubeRest(api_client, where)
+        self.where = where
+
+    # reads
+
+    def server_version(self):
+        """The API server's gitVersion; the first call, so an unreachable cluster fails here."""
+        return self.rest.call("GET /version", "GET", "/version").get("gitVersion")
+
+    def cluster_config(self):
+        """azure-clusterconfig's data, or None when the ConfigMap does not exist."""
+        config_map = self.rest.call(
+            f"GET configmap {ARC_NAMESPACE}/{CLUSTER_CONFIG}",
+            "GET",
+            _namespaced(ARC_NAMESPACE, "configmaps", CLUSTER_CONFIG),
+            missing_ok=True,
+        )
+        return None if config_map is None else dict(config_map.get("data") or {})
+
+    def onboarding_key(self):
+        """The OnboardingKey in the key Secret, or None when there is none (or it holds no RSA key).
+
+        The caller must mask its secrets before anything else happens.
+        """
+        secret = self.rest.call(
+            f"GET secret {ARC_NAMESPACE}/{KEY_SECRET}",
+            "GET",
+            _namespaced(ARC_NAMESPACE, "secrets", KEY_SECRET),
+            missing_ok=True,
+        )
+        encoded = ((secret or {}).get("data") or {}).get(KEY_FIELD)
+        if not encoded:
+            return None
+        try:
+            pem = base64.b64decode(encoded).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return _arc_keys.from_pem(pem)
+
+    def namespace_exists(self, name):
+        return self._namespace(name) is not None
+
+    def existing_arc_crds(self):
+        listed = self.rest.call("LIST customresourcedefinitions", "GET", CRD_PATH)
+        names = {(item.get("metadata") or {}).get("name") for item in listed.get("items") or []}
+        return [name for name in ARC_CRDS if name in names]
+
+    def leftovers(self):
+        """Arc objects present without a helm release: the namespace azure-arc and Arc CRDs."""
+        found = [f"namespace {ARC_NAMESPACE}"] if self.namespace_exists(ARC_NAMESPACE) else []
+        return found + [f"CRD {name}" for name in self.existing_arc_crds()]
+
+    # writes
+
+    def store_onboarding_key(self, key, replace):
+        """Create namespace azure-arc and the key Secret, both adoptable by helm.
+
+        An existing Secret is replaced only when `replace`; otherwise it can only be another task's onboarding,
+        started since this one looked, and this one stops before it writes anything else.
+        """
+        self._ensure_arc_namespace()
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": dict(_helm_owned_metadata(), name=KEY_SECRET, namespace=ARC_NAMESPACE),
+            "type": "Opaque",
+            "stringData": {KEY_FIELD: key.private_key_pem},
+        }
+        created = self.rest.call(
+            f"create secret {ARC_NAMESPACE}/{KEY_SECRET}",
+            "POST",
+            _namespaced(ARC_NAMESPACE, "secrets"),
+            secret,
+            conflict_ok=True,
+        )
+        if created is None and not replace:
+            raise KubernetesError(
+                f"Secret {ARC_NAMESPACE}/{KEY_SECRET} appeared on the cluster at {self.where} while this task was "
+                "running: another task is onboarding this cluster. Re-run when it has finished."
+            )
+        if created is None:
+            self.rest.call(
+                f"replace secret {ARC_NAMESPACE}/{KEY_SECRET}",
+                "PUT",
+                _namespaced(ARC_NAMESPACE, "secrets", KEY_SECRET),
+                secret,
+            )
+
+    def delete_namespace(self, name):
+        """Start deleting a namespace; False when it did not exist."""
+        done = self.rest.call(f"DELETE namespace {name}", "DELETE", _namespace_path(name), missing_ok=True)
+        return done is not None
+
+    def delete_arc_crds(self):
+        """Start deleting the Arc CRDs that exist; their names."""
+        present = self.existing_arc_crds()
+        for name in present:
+            self.rest.call(
+                f"DELETE customresourcedefinition {name}", "DELETE", f"{CRD_PATH}/{quote(name)}", missing_ok=True
+            )
+        return present
+
+    def wait_removed(self, namespaces, waiter, clock=time.monotonic):
+        """Wait until `namespaces` and the Arc CRDs are gone.
+
+        A CRD still there CRD_DELETE_GRACE seconds in waits on finalizers nothing will ever clear (its agents are
+        gone): they are removed, as az connectedk8s does.
+        """
+        started = clock()
+        unstuck = []
+
+        def poll():
+            crds = self.existing_arc_crds()
+            if crds and not unstuck and clock() - started >= CRD_DELETE_GRACE:
+                for name in crds:
+                    self.rest.call(
+                        f"remove the finalizers of customresourcedefinition {name}",
+                        "PATCH",
+                        f"{CRD_PATH}/{quote(name)}",
+                        {"metadata": {"finalizers": None}},
+                        content_type=MERGE_PATCH,
+                        missing_ok=True,
+                    )
+                unstuck.extend(crds)
+                crds = self.existing_arc_crds()
+            remaining = [f"namespace {name}" for name in namespaces if self.namespace_exists(name)]
+            return remaining + [f"CRD {name}" for name in crds], None
+
+        waiter.poll_until(
+            poll,
+            done=lambda remaining: not remaining,
+            what="the Arc agents' namespaces and CRDs to be deleted",
+            describe=lambda remaining: "still present: " + ", ".join(remaining),
+        )
+
+    # helpers
+
+    def _ensure_arc_namespace(self):
+        namespace = self._namespace(ARC_NAMESPACE)
+        if namespace is None:
+            body = {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": dict(_helm_owned_metadata(), name=ARC_NAMESPACE),
+            }
+            created = self.rest.call(
+                f"create namespace {ARC_NAMESPACE}", "POST", "/api/v1/namespaces", body, conflict_ok=True
+            )
+            if created is not None:
+                return
+            namespace = self._namespace(ARC_NAMESPACE) or {}
+        metadata = namespace.get("metadata") or {}
+        if metadata.get("deletionTimestamp"):
+            raise KubernetesError(
+                f"Namespace {ARC_NAMESPACE} on the cluster at {self.where} is being deleted; re-run the task "
+                "when it is gone (kubectl get namespace azure-arc)."
+            )
+        labels, annotations = metadata.get("labels") or {}, metadata.get("annotations") or {}
+        wanted = _helm_owned_metadata()
+        if all(labels.get(k) == v for k, v in wanted["labels"].items()) and all(
+            annotations.get(k) == v for k, v in wanted["annotations"].items()
+        ):
+            return
+        self.rest.call(
+            f"label namespace {ARC_NAMESPACE} for helm",
+            "PATCH",
+            _namespace_path(ARC_NAMESPACE),
+            {"metadata": wanted},
+            content_type=MERGE_PATCH,
+        )
+
+    def _namespace(self, name):
+        return self.rest.call(f"GET namespace {name}", "GET", _namespace_path(name), missing_ok=True)
+
+
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+
+
+def _namespace_path(name):
+    return "/api/v1/namespaces/" + quote(name, safe="")
+
+
+def _namespaced(namespace, kind, name=None):
+    path = f"{_namespace_path(namespace)}/{kind}"
+    return path + "/" + quote(name, safe="") if name else path
+
+
+def _helm_owned_metadata():
+    return {"labels": dict(HELM_OWNERSHIP["labels"]), "annotations": dict(HELM_OWNERSHIP["annotations"])}
+
+
+def api_error(what, where, status, text):
+    """The KubernetesError for an HTTP error answer (a Status object, usually) to the call `what`."""
+    try:
+        message = (json.loads(text) or {}).get("message") or text
+    except (TypeError, ValueError, AttributeError):
+        message = text
+    if status == 401:
+        advice = "Check the credentials of the kubeconfig user (token, client certificate)."
+    elif status == 403:
+        advice = "Connecting a cluster to Azure Arc needs cluster-admin rights: use a kubeconfig user that has them."
+    else:
+        advice = "Check the cluster's state and re-run the task."
+    return KubernetesError(
+        f"Kubernetes {what} failed on the cluster at {where}: HTTP {status}: {one_line(message, limit=400)}. " + advice,
+        status=status,
+    )
+
+
+def _reason(exc):
+    """The innermost cause of a urllib3 error (MaxRetryError wraps the real one)."""
+    reason = getattr(exc, "reason", None)
+    return reason if reason is not None else exc

@@ -1,0 +1,212 @@
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the hci.arc_ml collection
+# and may change in any release, even a bugfix release. Do not use them from outside.
+
+"""Is this cluster already onboarded, and to what? (specs/arc-connect.md §6.1 and §14).
+
+`detect()` turns what the task observed (the ARM resource, the `azure-arc` helm release, the
+`azure-arc/azure-clusterconfig` ConfigMap, the onboarding key Secret) into a Plan: the detected situation,
+and either a failure message or the steps that bring the cluster to "connected". It makes no request:
+the observations that cost a request are passed as callables and asked for only when the table needs them.
+
+| helm release azure-arc     | ARM resource               | situation                | plan                          |
+|----------------------------|----------------------------|--------------------------|-------------------------------|
+| -                          | kind ProvisionedCluster    | platform_managed         | nothing (AKS Arc owns it)     |
+| deployed, ConfigMap = this | exists, Connected or key ok| onboarded                | PATCH/re-PUT what differs     |
+| deployed, ConfigMap = this | exists, key does not fit   | key_mismatch             | new key, re-PUT, helm upgrade |
+| failed..., ConfigMap = this| exists                     | release_failed           | helm upgrade (key kept if ok) |
+| pending-*/uninstalling     | exists                     | release_busy             | fail; force: clean, reinstall |
+| ConfigMap = other          | the other resource exists  | onboarded_elsewhere      | fail, naming it               |
+| present                    | its resource is gone       | stale_release            | clean up, then as if absent   |
+| present, no ConfigMap      | -                          | release_without_config   | fail; force: clean, onboard   |
+| absent                     | exists, in-cluster key fits| unfinished_onboarding    | install with that key         |
+| absent                     | exists, no fitting key     | resource_without_release | fail; force: new key, install |
+| absent                     | absent                     | not_onboarded            | (clean leftovers), onboard    |
+
+"This" compares subscription, resource group and name without case. The in-cluster key Secret is written
+before the ARM resource is created, so a run stopped between the two finds the key that proves the
+resource is this cluster's and finishes the job instead of refusing ("unfinished_onboarding").
+"""
+
+from __future__ import annotations
+
+RELEASE_NAME = "azure-arc"
+DEPLOYED = "deployed"
+BUSY_STATUSES = frozenset(("pending-install", "pending-upgrade", "pending-rollback", "uninstalling"))
+
+PLATFORM_MANAGED = "platform_managed"
+ONBOARDED = "onboarded"
+KEY_MISMATCH = "key_mismatch"
+RELEASE_FAILED = "release_failed"
+RELEASE_BUSY = "release_busy"
+ONBOARDED_ELSEWHERE = "onboarded_elsewhere"
+STALE_RELEASE = "stale_release"
+RELEASE_WITHOUT_CONFIG = "release_without_config"
+UNFINISHED_ONBOARDING = "unfinished_onboarding"
+RESOURCE_WITHOUT_RELEASE = "resource_without_release"
+NOT_ONBOARDED = "not_onboarded"
+
+CONFIG_IDENTITY_KEYS = ("AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP", "AZURE_RESOURCE_NAME")
+NEW_KEY = "new"
+CLUSTER_KEY = "cluster"
+
+
+class Plan:
+    """What to do about the situation.
+
+    cleanup: remove the Arc leftovers in the cluster first (release, namespace azure-arc, Arc CRDs);
+    install: install or upgrade the agents with helm;
+    key: NEW_KEY (generate, and write the public half to ARM), CLUSTER_KEY (the in-cluster key already
+         matches ARM) or None (helm is not run);
+    failure: a message to fail with instead (nothing is done).
+    """
+
+    def __init__(self, situation, cleanup=False, install=False, key=None, failure=None):
+        self.situation = situation
+        self.cleanup = cleanup
+        self.install = install
+        self.key = key
+        self.failure = failure
+
+    def __repr__(self):
+        return "Plan({})".format(
+            ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if v is not None and v is not False)
+        )
+
+
+class Observed:
+    """What the task saw. `requested` is (subscription, resource group, name) lower-cased.
+
+    resource: the ARM resource or None; release: {'name', 'namespace', 'status', ...} or None;
+    config: the ConfigMap's data or None; where: how the cluster was reached (for messages).
+    other_resource_exists(identity) -> bool, cluster_key_matches() -> bool, leftovers() -> list of names:
+    asked only when needed.
+    """
+
+    def __init__(
+        self,
+        requested,
+        resource,
+        release,
+        config,
+        where,
+        other_resource_exists,
+        cluster_key_matches,
+        leftovers,
+    ):
+        self.requested = tuple(part.lower() for part in requested)
+        self.resource = resource
+        self.release = release
+        self.config = config
+        self.where = where
+        self.other_resource_exists = other_resource_exists
+        self.cluster_key_matches = cluster_key_matches
+        self.leftovers = leftovers
+
+
+def config_identity(config):
+    """(subscription, resource group, name) lower-cased from azure-clusterconfig's data."""
+    config = config or {}
+    return tuple((config.get(key) or "").lower() for key in CONFIG_IDENTITY_KEYS)
+
+
+def detect(observed, force=False):
+    from ansible_collections.hci.arc_ml.plugins.module_utils._arc.resource import is_connected, is_provisioned
+
+    resource, release = observed.resource, observed.release
+    if is_provisioned(resource):
+        return Plan(PLATFORM_MANAGED)
+    if release is None:
+        return _without_release(observed, force)
+
+    namespace, status = release.get("namespace"), (release.get("status") or "unknown").lower()
+    if observed.config is None:
+        if not force:
+            return Plan(
+                RELEASE_WITHOUT_CONFIG,
+                failure=(
+                    f"The helm release '{RELEASE_NAME}' exists in namespace '{namespace}' of the cluster at "
+                    f"{observed.where}, but ConfigMap azure-arc/azure-clusterconfig is missing, so it is unknown "
+                    f"which Azure resource it belongs to. Remove it (helm uninstall {RELEASE_NAME} --namespace "
+                    f"{namespace} --no-hooks), or set force: true to clean it up and onboard again."
+                ),
+            )
+        return _after_cleanup(_without_release(observed, force, stale=True), RELEASE_WITHOUT_CONFIG)
+
+    identity = config_identity(observed.config)
+    if identity != observed.requested:
+        if observed.other_resource_exists(identity):
+            subscription, group, name = _as_configured(observed.config)
+            return Plan(
+                ONBOARDED_ELSEWHERE,
+                failure=(
+                    f"The cluster at {observed.where} is already onboarded to Azure Arc as connected cluster "
+                    f"'{name}' in resource group '{group}' (subscription {subscription}), not as "
+                    f"'{observed.requested[2]}' in '{observed.requested[1]}'. Disconnect it from that resource "
+                    "first (state: absent with that name and resource group), or check kubeconfig and context."
+                ),
+            )
+        return _after_cleanup(_without_release(observed, force, stale=True), STALE_RELEASE)
+
+    if resource is None:
+        return _after_cleanup(_without_release(observed, force, stale=True), STALE_RELEASE)
+    if status == DEPLOYED and is_connected(resource):
+        # The agents authenticated as this resource: nothing in the cluster needs a look.
+        return Plan(ONBOARDED)
+    key = CLUSTER_KEY if observed.cluster_key_matches() else NEW_KEY
+    if status in BUSY_STATUSES:
+        if not force:
+            return Plan(
+                RELEASE_BUSY,
+                failure=(
+                    f"The helm release '{RELEASE_NAME}' in namespace '{namespace}' of the cluster at "
+                    f"{observed.where} is {status}: another helm operation on it is running or was interrupted. "
+                    "Re-run when it has finished; if it was interrupted, set force: true to reinstall the agents."
+                ),
+            )
+        return Plan(RELEASE_BUSY, cleanup=True, install=True, key=key)
+    if status != DEPLOYED:
+        return Plan(RELEASE_FAILED, install=True, key=key)
+    if key == CLUSTER_KEY:
+        return Plan(ONBOARDED)
+    return Plan(KEY_MISMATCH, install=True, key=NEW_KEY)
+
+
+def _without_release(observed, force, stale=False):
+    """The plan when no release counts: none exists, or a stale one is removed first (`stale`).
+
+    Leftovers (namespace azure-arc, Arc CRDs) are removed before a new onboarding; an interrupted onboarding
+    keeps them, since its namespace holds the key that proves the resource is this cluster's.
+    """
+    if observed.resource is None:
+        return Plan(NOT_ONBOARDED, cleanup=stale or bool(observed.leftovers()), install=True, key=NEW_KEY)
+    if observed.cluster_key_matches():
+        return Plan(UNFINISHED_ONBOARDING, cleanup=stale, install=True, key=CLUSTER_KEY)
+    if force:
+        cleanup = stale or bool(observed.leftovers())
+        return Plan(RESOURCE_WITHOUT_RELEASE, cleanup=cleanup, install=True, key=NEW_KEY)
+    _subscription, group, name = observed.requested
+    return Plan(
+        RESOURCE_WITHOUT_RELEASE,
+        failure=(
+            f"Connected cluster '{name}' in resource group '{group}' already exists, but the Arc agents are not "
+            f"installed in the cluster at {observed.where} and nothing there proves that this cluster is the one "
+            "connected as that resource: it may belong to another Kubernetes cluster. Check kubeconfig and context, "
+            "or set force: true to onboard this cluster as that resource (it gets a new agent key, which "
+            "disconnects any other cluster connected as it)."
+        ),
+    )
+
+
+def _after_cleanup(plan, situation):
+    """The plan after removing a stale release; it reports the release's situation unless it fails for another."""
+    if plan.failure is None:
+        plan.situation = situation
+    return plan
+
+
+def _as_configured(config):
+    return tuple(config.get(key) or "?" for key in CONFIG_IDENTITY_KEYS)

@@ -1,0 +1,297 @@
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the hci.arc_ml collection
+# and may change in any release, even a bugfix release. Do not use them from outside.
+
+"""The ARM side of an Arc connected cluster: paths, request bodies, drift, and how results show it.
+
+specs/arc-connect.md §4 and §10: PUT creates or replaces the whole resource (so a re-PUT starts from the
+GET result and keeps the public key), PATCH changes only tags and properties.{distribution,
+distributionVersion, azureHybridBenefit, gateway}. Everything here is pure: no request is made.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+
+# The GA version azure-mgmt-hybridkubernetes 2.0.0 defaults to; PATCH is a long-running operation in it.
+API_VERSION = "2026-05-01"
+NAMESPACE = "Microsoft.Kubernetes"
+TYPE = "connectedClusters"
+PROVISIONED_KIND = "provisionedcluster"
+
+READ_ONLY_PROPERTIES = frozenset(
+    (
+        "provisioningState",
+        "connectivityStatus",
+        "kubernetesVersion",
+        "totalNodeCount",
+        "totalCoreCount",
+        "agentVersion",
+        "offering",
+        "managedIdentityCertificateExpirationTime",
+        "lastConnectivityTime",
+        "miscellaneousProperties",
+    )
+)
+READ_ONLY_AGENT_PROFILE = frozenset(("agentState", "agentErrors"))
+PATCHABLE = frozenset(("tags", "distribution"))
+
+
+# connectedClusters names: 1-63 characters, letters, digits, '-' and '_', a letter or digit at both ends.
+CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]([-_a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$")
+# Resource group names: 1-90 characters, letters, digits, '.', '_', '-', '(' and ')', not ending in '.'.
+RESOURCE_GROUP_NAME = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
+
+
+class InvalidNameError(ArcMLError):
+    """A name Azure would refuse; raised before any request is sent."""
+
+
+def check_names(name, resource_group):
+    """Refuse names Azure rejects, before anything is written to Azure or to the cluster."""
+    problems = []
+    if not CLUSTER_NAME.match(name or ""):
+        problems.append(
+            f"cluster name {name!r} must be 1-63 characters of letters, digits, '-' and '_', "
+            "starting and ending with a letter or digit"
+        )
+    if not RESOURCE_GROUP_NAME.match(resource_group or ""):
+        problems.append(
+            f"resource group {resource_group!r} must be 1-90 characters of letters, digits, '.', '_', '-', "
+            "'(' and ')', not ending in '.'"
+        )
+    if problems:
+        raise InvalidNameError(
+            "Invalid connected cluster: {}. Nothing was sent to Azure or the cluster.".format("; ".join(problems))
+        )
+
+
+class Desired:
+    """What the task asks for; None means "leave as it is" (new resources then get Azure's default)."""
+
+    def __init__(self, location=None, tags=None, distribution=None, infrastructure=None, agent_auto_upgrade=None):
+        self.location = location
+        self.tags = None if tags is None else {str(k): str(v) for k, v in tags.items()}
+        self.distribution = distribution
+        self.infrastructure = infrastructure
+        self.agent_auto_upgrade = agent_auto_upgrade
+
+
+def cluster_path(subscription_id, resource_group, name):
+    return resource_path(
+        "subscriptions", subscription_id, "resourceGroups", resource_group, "providers", NAMESPACE, TYPE, name
+    )
+
+
+def group_list_path(subscription_id, resource_group):
+    return resource_path(
+        "subscriptions", subscription_id, "resourceGroups", resource_group, "providers", NAMESPACE, TYPE
+    )
+
+
+def subscription_list_path(subscription_id):
+    return resource_path("subscriptions", subscription_id, "providers", NAMESPACE, TYPE)
+
+
+def identity_of_id(resource_id):
+    """(subscription, resource group, name), lower-cased, of a connected cluster's ARM id."""
+    parts = [p for p in (resource_id or "").split("/") if p]
+    lowered = [p.lower() for p in parts]
+    try:
+        subscription = parts[lowered.index("subscriptions") + 1]
+        group = parts[lowered.index("resourcegroups") + 1]
+    except (ValueError, IndexError):
+        return None
+    return (subscription.lower(), group.lower(), parts[-1].lower())
+
+
+def is_provisioned(resource):
+    """An AKS Arc cluster (kind ProvisionedCluster): connected by the platform, not by this collection."""
+    return bool(resource) and (resource.get("kind") or "").lower() == PROVISIONED_KIND
+
+
+def is_connected(resource):
+    return bool(resource) and properties_of(resource).get("connectivityStatus") == "Connected"
+
+
+def location_key(location):
+    """ARM compares locations without case and spaces: 'East US' is 'eastus'."""
+    return (location or "").replace(" ", "").lower()
+
+
+def auto_upgrade_value(enabled):
+    return "Enabled" if enabled else "Disabled"
+
+
+def new_body(desired, location, public_key_certificate):
+    """The PUT body of a new connected cluster (what az connectedk8s connect sends)."""
+    properties = {
+        "agentPublicKeyCertificate": public_key_certificate,
+        "distribution": desired.distribution,
+        "infrastructure": desired.infrastructure,
+    }
+    if desired.agent_auto_upgrade is not None:
+        properties["arcAgentProfile"] = {"agentAutoUpgrade": auto_upgrade_value(desired.agent_auto_upgrade)}
+    return {
+        "location": location,
+        "tags": dict(desired.tags or {}),
+        "identity": {"type": "SystemAssigned"},
+        "properties": {k: v for k, v in properties.items() if v is not None},
+    }
+
+
+def writable(resource):
+    """The GET result reduced to what a PUT may send: read-only fields dropped, everything else kept."""
+    body = {
+        "location": resource.get("location"),
+        "tags": dict(resource.get("tags") or {}),
+        "identity": {"type": (resource.get("identity") or {}).get("type") or "SystemAssigned"},
+        "properties": {},
+    }
+    if resource.get("kind"):
+        body["kind"] = resource["kind"]
+    for key, current in properties_of(resource).items():
+        if key in READ_ONLY_PROPERTIES:
+            continue
+        value = copy.deepcopy(current)
+        if key == "arcAgentProfile" and isinstance(value, dict):
+            for field in READ_ONLY_AGENT_PROFILE:
+                value.pop(field, None)
+            for component in value.get("systemComponents") or []:
+                if isinstance(component, dict):
+                    component.pop("currentVersion", None)
+        elif key == "oidcIssuerProfile" and isinstance(value, dict):
+            value.pop("issuerUrl", None)
+        body["properties"][key] = value
+    return body
+
+
+class Update:
+    """How to bring an existing resource to the desired state.
+
+    `changes` names what differs; `patch` is a PATCH body or None, `put` a full PUT body or None (at most
+    one is set); `after` is the resource as it will be (for diff and check mode).
+    """
+
+    def __init__(self, changes, patch, put, after):
+        self.changes = changes
+        self.patch = patch
+        self.put = put
+        self.after = after
+
+    @property
+    def needed(self):
+        return bool(self.patch or self.put)
+
+
+def plan_update(current, desired, public_key_certificate=None):
+    """The smallest write that makes `current` what `desired` asks; with a new public key, always a re-PUT."""
+    check_location(current, desired)
+    properties = properties_of(current)
+    changes = []
+    tags = dict(current.get("tags") or {})
+    if desired.tags is not None and desired.tags != tags:
+        changes.append("tags")
+    if desired.distribution is not None and not _same(desired.distribution, properties.get("distribution")):
+        changes.append("distribution")
+    if desired.infrastructure is not None and not _same(desired.infrastructure, properties.get("infrastructure")):
+        changes.append("infrastructure")
+    current_upgrade = (properties.get("arcAgentProfile") or {}).get("agentAutoUpgrade") or "Enabled"
+    if desired.agent_auto_upgrade is not None and auto_upgrade_value(desired.agent_auto_upgrade) != current_upgrade:
+        changes.append("agentAutoUpgrade")
+    if public_key_certificate and public_key_certificate != properties.get("agentPublicKeyCertificate"):
+        changes.append("agentPublicKeyCertificate")
+
+    after = copy.deepcopy(current)
+    after_properties = after.setdefault("properties", {})
+    if "tags" in changes:
+        after["tags"] = dict(desired.tags)
+    if "distribution" in changes:
+        after_properties["distribution"] = desired.distribution
+    if "infrastructure" in changes:
+        after_properties["infrastructure"] = desired.infrastructure
+    if "agentAutoUpgrade" in changes:
+        profile = after_properties.setdefault("arcAgentProfile", {})
+        profile["agentAutoUpgrade"] = auto_upgrade_value(desired.agent_auto_upgrade)
+    if "agentPublicKeyCertificate" in changes:
+        after_properties["agentPublicKeyCertificate"] = public_key_certificate
+
+    if not changes:
+        return Update([], None, None, after)
+    if set(changes) <= PATCHABLE:
+        patch = {}
+        if "tags" in changes:
+            patch["tags"] = dict(desired.tags)
+        if "distribution" in changes:
+            patch["properties"] = {"distribution": desired.distribution}
+        return Update(changes, patch, None, after)
+    return Update(changes, None, writable(after), after)
+
+
+def check_location(current, desired):
+    if desired.location and location_key(desired.location) != location_key(current.get("location")):
+        raise ArcMLError(
+            "Connected cluster {} is in location {}, not {}: a connected cluster cannot move. Use location {} "
+            "(or leave it out), or disconnect it first (state: absent) and connect it again.".format(
+                current.get("id") or current.get("name"),
+                current.get("location"),
+                desired.location,
+                current.get("location"),
+            )
+        )
+
+
+def diff_view(resource):
+    """The ARM resource as --diff shows it: what a PUT would send, plus its id; {} for no resource."""
+    if not resource:
+        return {}
+    view = writable(resource)
+    if resource.get("id"):
+        view = {"id": resource["id"], "name": resource.get("name"), **view}
+    return view
+
+
+def summary(resource):
+    """The resource as modules return it (snake_case)."""
+    if not resource:
+        return {}
+    properties = properties_of(resource)
+    identity = identity_of_id(resource.get("id"))
+    parts = [p for p in (resource.get("id") or "").split("/") if p]
+    return {
+        "id": resource.get("id"),
+        "name": resource.get("name"),
+        "subscription_id": identity[0] if identity else None,
+        "resource_group": parts[3] if len(parts) > 3 else None,
+        "location": resource.get("location"),
+        "tags": dict(resource.get("tags") or {}),
+        "kind": resource.get("kind"),
+        "platform_managed": is_provisioned(resource),
+        "provisioning_state": properties.get("provisioningState"),
+        "connectivity_status": properties.get("connectivityStatus"),
+        "last_connectivity_time": properties.get("lastConnectivityTime"),
+        "agent_version": properties.get("agentVersion"),
+        "agent_auto_upgrade": (properties.get("arcAgentProfile") or {}).get("agentAutoUpgrade"),
+        "kubernetes_version": properties.get("kubernetesVersion"),
+        "total_node_count": properties.get("totalNodeCount"),
+        "total_core_count": properties.get("totalCoreCount"),
+        "distribution": properties.get("distribution"),
+        "infrastructure": properties.get("infrastructure"),
+        "identity_principal_id": (resource.get("identity") or {}).get("principalId"),
+    }
+
+
+def properties_of(resource):
+    return (resource or {}).get("properties") or {}
+
+
+def _same(wanted, actual):
+    """Distribution and infrastructure are free strings that the CLI and portals spell in different cases."""
+    return (wanted or "").lower() == (actual or "").lower()

@@ -1,0 +1,155 @@
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the hci.arc_ml collection
+# and may change in any release, even a bugfix release. Do not use them from outside.
+
+"""Microsoft.KubernetesConfiguration/extensions over ARM REST, and the extension as modules return it.
+
+Thin REST on the collection's ARM client rather than azure-mgmt-kubernetesconfiguration-extensions: a
+PATCH must carry exactly the fields that differ (and `version: null` when unpinning), the api-version is
+pinned to the newest one confirmed GA (the SDK defaults to 2025-03-01, whose GA status is unconfirmed),
+and every call shares one retry policy, one Retry-After-honouring poller with the task's deadline and one
+error format with the request id. The SDK would add a large import to every task for none of that.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, is_absent, resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import FINGERPRINT_KEY
+
+API_VERSION = "2024-11-01"
+CLUSTER_TYPES = {
+    "connectedClusters": "Microsoft.Kubernetes",
+    "managedClusters": "Microsoft.ContainerService",
+}
+
+
+class ClusterRef:
+    """The cluster an extension belongs to."""
+
+    def __init__(self, subscription_id, resource_group, cluster_type, cluster_name):
+        self.subscription_id = subscription_id
+        self.resource_group = resource_group
+        self.cluster_type = cluster_type
+        self.cluster_name = cluster_name
+
+    @property
+    def provider(self):
+        return CLUSTER_TYPES[self.cluster_type]
+
+    @property
+    def id(self):
+        """The ARM id the way az k8s-extension writes it into the extension's settings."""
+        return (
+            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
+            f"{self.provider}/{self.cluster_type}/{self.cluster_name}"
+        )
+
+    @property
+    def path(self):
+        return resource_path(
+            "subscriptions",
+            self.subscription_id,
+            "resourceGroups",
+            self.resource_group,
+            "providers",
+            self.provider,
+            self.cluster_type,
+            self.cluster_name,
+        )
+
+    def describe(self):
+        return f"{self.cluster_type} {self.cluster_name} (resource group {self.resource_group})"
+
+
+class ExtensionClient:
+    """One extension's ARM calls; errors are _arm.AzureApiError."""
+
+    def __init__(self, arm, cluster, name):
+        self.arm = arm
+        self.cluster = cluster
+        self.name = name
+
+    @property
+    def collection_path(self):
+        return self.cluster.path + resource_path("providers", "Microsoft.KubernetesConfiguration", "extensions")
+
+    @property
+    def path(self):
+        return self.collection_path + resource_path(self.name)
+
+    def describe(self):
+        return f"extension {self.name} on {self.cluster.describe()}"
+
+    def read(self):
+        """(the extension or None when absent, the server's Retry-After or None)."""
+        try:
+            response = self.arm.request("GET", self.path, API_VERSION)
+        except AzureApiError as exc:
+            if is_absent(exc):
+                return None, None
+            raise
+        return response.body, response.retry_after
+
+    def get(self):
+        return self.read()[0]
+
+    def list(self):
+        """Every extension on the cluster ([] when the cluster does not exist)."""
+        try:
+            return self.arm.list(self.collection_path, API_VERSION)
+        except AzureApiError as exc:
+            if exc.status == 404 and (exc.code or "").lower() in ("resourcenotfound", "notfound"):
+                return []
+            raise
+
+    def create(self, body, waiter=None):
+        return self.arm.put(self.path, API_VERSION, body, waiter=waiter, final_state_via="azure-async-operation")
+
+    def update(self, properties, waiter=None):
+        return self.arm.patch(
+            self.path, API_VERSION, {"properties": properties}, waiter=waiter, final_state_via="azure-async-operation"
+        )
+
+    def delete(self, waiter=None, force=False):
+        """Start (and with a waiter, finish) the delete; False when it was already gone."""
+        path = self.path + ("?forceDelete=true" if force else "")
+        return self.arm.delete(path, API_VERSION, waiter=waiter)
+
+
+def state_of(extension):
+    return ((extension or {}).get("properties") or {}).get("provisioningState")
+
+
+def view(extension):
+    """The extension as the modules return it: snake_case, protected setting keys only, never values."""
+    if not extension:
+        return {}
+    properties = extension.get("properties") or {}
+    scope = properties.get("scope") or {}
+    namespace_scope = scope.get("namespace")
+    settings = dict(properties.get("configurationSettings") or {})
+    settings.pop(FINGERPRINT_KEY, None)
+    identity = extension.get("identity") or {}
+    return {
+        "id": extension.get("id"),
+        "name": extension.get("name"),
+        "extension_type": properties.get("extensionType"),
+        "scope": "namespace" if namespace_scope else "cluster",
+        "release_namespace": None if namespace_scope else (scope.get("cluster") or {}).get("releaseNamespace"),
+        "target_namespace": (namespace_scope or {}).get("targetNamespace"),
+        "auto_upgrade_minor_version": properties.get("autoUpgradeMinorVersion"),
+        "release_train": properties.get("releaseTrain"),
+        "version": properties.get("version"),
+        "current_version": properties.get("currentVersion"),
+        "provisioning_state": properties.get("provisioningState"),
+        "configuration_settings": settings,
+        "configuration_protected_setting_keys": sorted((properties.get("configurationProtectedSettings") or {}).keys()),
+        "protected_settings_fingerprint": bool((properties.get("configurationSettings") or {}).get(FINGERPRINT_KEY)),
+        "error": properties.get("errorInfo"),
+        "statuses": properties.get("statuses") or [],
+        "identity_principal_id": identity.get("principalId"),
+        "is_system_extension": properties.get("isSystemExtension"),
+    }

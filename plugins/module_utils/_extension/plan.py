@@ -1,0 +1,290 @@
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the hci.arc_ml collection
+# and may change in any release, even a bugfix release. Do not use them from outside.
+
+"""What a cluster extension should look like, and the PUT body or PATCH that gets it there (no I/O).
+
+The service's rules (specs/azureml-extension.md §2.5) decide the shape of a change:
+- `extensionType`, `scope` (release / target namespace) and `identity` cannot change: the extension must be
+  deleted and created again (`recreate`);
+- a PATCH may carry only autoUpgradeMinorVersion, releaseTrain, version, configurationSettings and
+  configurationProtectedSettings; configurationSettings are merged key by key (a key cannot be removed),
+  configurationProtectedSettings replace the whole map;
+- `version` is refused while autoUpgradeMinorVersion is true.
+So a PATCH names exactly the fields and setting keys that differ, and nothing else.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected as protected_policy
+
+TERMINAL_STATES = ("Succeeded", "Failed", "Canceled")
+_BOOLEAN_WORDS = ("true", "false")
+VERSION_NEEDS_PINNING = "To pin to specific version, auto-upgrade-minor-version must be set to 'false'."
+
+
+def setting_value(key, value, what="configuration_settings"):
+    """A configuration setting value as the service stores it: a string (booleans as True/False, as az does)."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    kind = "null" if value is None else type(value).__name__
+    raise ArcMLError(
+        f"{what}: the value of {key!r} is a {kind}; extension settings are strings, numbers or booleans. "
+        "Quote the value, or flatten nested values into dotted keys (a.b.c)."
+    )
+
+
+def normalize_settings(settings, what="configuration_settings"):
+    """A copy of `settings` with string keys and string values; None stays None (not managed)."""
+    if settings is None:
+        return None
+    normalized = {}
+    for key, value in settings.items():
+        if not isinstance(key, str) or not key:
+            raise ArcMLError(f"{what}: setting names must be non-empty strings, got {key!r}.")
+        normalized[key] = setting_value(key, value, what)
+    return normalized
+
+
+def same_value(current, desired, case_insensitive=False):
+    """Whether a stored setting value already says what `desired` says.
+
+    Booleans are compared without regard to case (True, true and TRUE mean the same to the charts);
+    other values exactly, unless the key is one whose values are case-insensitive (ARM ids).
+    """
+    if current == desired:
+        return True
+    if current is None or desired is None:
+        return False
+    if case_insensitive or (current.lower() in _BOOLEAN_WORDS and desired.lower() in _BOOLEAN_WORDS):
+        return current.lower() == desired.lower()
+    return False
+
+
+class ExtensionSpec:
+    """The desired extension.
+
+    None means "not managed": on create the service default applies, on update the field is not compared.
+    `create_only_settings` are sent when the extension is created and never compared afterwards (settings
+    derived from the cluster's size at install time). `default_release_train` is sent on create only.
+    """
+
+    def __init__(
+        self,
+        extension_type,
+        scope=None,
+        release_namespace=None,
+        target_namespace=None,
+        auto_upgrade_minor_version=None,
+        release_train=None,
+        default_release_train=None,
+        version=None,
+        settings=None,
+        create_only_settings=None,
+        protected=None,
+        identity=None,
+        case_insensitive_keys=(),
+    ):
+        self.extension_type = extension_type
+        self.scope = scope
+        self.release_namespace = release_namespace
+        self.target_namespace = target_namespace
+        self.auto_upgrade_minor_version = auto_upgrade_minor_version
+        self.release_train = release_train
+        self.default_release_train = default_release_train
+        self.version = version
+        self.settings = dict(settings or {})
+        self.create_only_settings = dict(create_only_settings or {})
+        self.protected = None if protected is None else dict(protected)
+        self.identity = identity
+        self.case_insensitive_keys = frozenset(case_insensitive_keys)
+
+    @property
+    def wanted_auto_upgrade(self):
+        """autoUpgradeMinorVersion as the task wants it; a pinned version implies false (as az does)."""
+        if self.auto_upgrade_minor_version is None and self.version:
+            return False
+        return self.auto_upgrade_minor_version
+
+    def check(self):
+        """The rules the service would otherwise reject after the fact (az's common validations)."""
+        if self.version and self.auto_upgrade_minor_version:
+            raise ArcMLError(
+                f"{VERSION_NEEDS_PINNING} Set auto_upgrade_minor_version to false to pin version {self.version}, "
+                "or leave version unset."
+            )
+        if self.scope == "cluster" and self.target_namespace:
+            raise ArcMLError(
+                "When --scope is 'cluster', --target-namespace must not be given. Set scope to namespace to use "
+                "target_namespace, or remove target_namespace."
+            )
+        if self.scope == "namespace" and self.release_namespace:
+            raise ArcMLError(
+                "When --scope is 'namespace', --release-namespace must not be given. Set scope to cluster to use "
+                "release_namespace, or remove release_namespace."
+            )
+        if protected_policy.FINGERPRINT_KEY in self.settings or protected_policy.FINGERPRINT_KEY in (
+            self.protected or {}
+        ):
+            raise ArcMLError(f"{protected_policy.FINGERPRINT_KEY} is set by the module; remove it from the settings.")
+        duplicates = sorted(set(self.settings) & set(self.protected or {}))
+        if duplicates:
+            raise ArcMLError(
+                "These keys are in both configuration_settings and configuration_protected_settings: "
+                f"{', '.join(duplicates)}. Keep each key in one of them."
+            )
+
+
+def _scope_of(properties):
+    scope = properties.get("scope") or {}
+    if scope.get("namespace"):
+        return "namespace", (scope["namespace"] or {}).get("targetNamespace")
+    return "cluster", (scope.get("cluster") or {}).get("releaseNamespace")
+
+
+def immutable_differences(current, spec):
+    """[(what, current value, wanted value)] for the fields a PATCH cannot change."""
+    properties = current.get("properties") or {}
+    differences = []
+    current_type = properties.get("extensionType") or ""
+    if spec.extension_type and current_type.lower() != spec.extension_type.lower():
+        differences.append(("extension type", current_type, spec.extension_type))
+    kind, namespace = _scope_of(properties)
+    if spec.scope and spec.scope != kind:
+        differences.append(("scope", kind, spec.scope))
+    elif kind == "cluster" and spec.release_namespace and spec.release_namespace != namespace:
+        differences.append(("release namespace", namespace, spec.release_namespace))
+    elif kind == "namespace" and spec.target_namespace and spec.target_namespace != namespace:
+        differences.append(("target namespace", namespace, spec.target_namespace))
+    return differences
+
+
+def settings_changes(current_settings, desired, case_insensitive_keys=frozenset()):
+    """The desired settings whose stored value differs (or that are missing), in the desired order."""
+    current_settings = current_settings or {}
+    return {
+        key: value
+        for key, value in desired.items()
+        if not same_value(current_settings.get(key), value, key in case_insensitive_keys)
+    }
+
+
+def versioning_patch(properties, spec):
+    """autoUpgradeMinorVersion / releaseTrain / version fields that differ.
+
+    `version` is sent only to pin with auto-upgrade off. Turning auto-upgrade on over a pinned version
+    sends `version: null` with it, because the service refuses a version while auto-upgrade is on.
+    """
+    patch = {}
+    current_auto = properties.get("autoUpgradeMinorVersion")
+    current_auto = True if current_auto is None else bool(current_auto)
+    wanted_auto = spec.wanted_auto_upgrade
+    if wanted_auto is not None and wanted_auto != current_auto:
+        patch["autoUpgradeMinorVersion"] = wanted_auto
+    auto = current_auto if wanted_auto is None else wanted_auto
+    if spec.release_train and (properties.get("releaseTrain") or "").lower() != spec.release_train.lower():
+        patch["releaseTrain"] = spec.release_train
+    if auto:
+        if properties.get("version") and "autoUpgradeMinorVersion" in patch:
+            patch["version"] = None
+    elif spec.version and spec.version != properties.get("version"):
+        patch["version"] = spec.version
+    return patch
+
+
+class Plan:
+    """What an existing extension needs: `patch` (PATCH properties, empty when nothing), `changes` (one line
+    per difference, no secret), `immutable` (differences only a re-create can apply)."""
+
+    def __init__(self, patch, changes, immutable):
+        self.patch = patch
+        self.changes = changes
+        self.immutable = immutable
+
+    @property
+    def needed(self):
+        return bool(self.patch)
+
+
+def plan_update(current, spec, policy="when_changed"):
+    """The PATCH that brings `current` (the extension as Azure returns it) to `spec`."""
+    properties = current.get("properties") or {}
+    immutable = immutable_differences(current, spec)
+    patch = versioning_patch(properties, spec)
+    changes = [f"{field}: {_show(properties.get(field))} -> {_show(value)}" for field, value in patch.items()]
+    current_settings = properties.get("configurationSettings") or {}
+    settings = settings_changes(current_settings, spec.settings, spec.case_insensitive_keys)
+    changes.extend(
+        f"configurationSettings.{key}: {_show(current_settings.get(key))} -> {_show(value)}"
+        for key, value in settings.items()
+    )
+    decision = protected_policy.decide(policy, spec.protected, properties)
+    if decision.send:
+        patch["configurationProtectedSettings"] = dict(spec.protected)
+        keys = ", ".join(sorted(spec.protected)) or "none"
+        changes.append(f"configurationProtectedSettings: sent again ({decision.reason}); keys: {keys}")
+        if decision.fingerprint:
+            settings[protected_policy.FINGERPRINT_KEY] = decision.fingerprint
+    if settings:
+        patch["configurationSettings"] = settings
+    return Plan(patch, changes, immutable)
+
+
+def create_body(spec, cluster_type, policy="when_changed"):
+    """The PUT body of a new extension."""
+    properties = {"extensionType": spec.extension_type}
+    if spec.wanted_auto_upgrade is not None:
+        properties["autoUpgradeMinorVersion"] = spec.wanted_auto_upgrade
+    release_train = spec.release_train or spec.default_release_train
+    if release_train:
+        properties["releaseTrain"] = release_train
+    if spec.version:
+        properties["version"] = spec.version
+    if spec.scope == "namespace":
+        target = {"targetNamespace": spec.target_namespace} if spec.target_namespace else {}
+        properties["scope"] = {"namespace": target}
+    elif spec.scope == "cluster" or spec.release_namespace:
+        # Without a release namespace the service picks one (the extension type's default).
+        release = {"releaseNamespace": spec.release_namespace} if spec.release_namespace else {}
+        properties["scope"] = {"cluster": release}
+    settings = dict(spec.create_only_settings)
+    settings.update(spec.settings)
+    fingerprint = protected_policy.on_create(policy, spec.protected)
+    if fingerprint:
+        settings[protected_policy.FINGERPRINT_KEY] = fingerprint
+    properties["configurationSettings"] = settings
+    if spec.protected is not None:
+        properties["configurationProtectedSettings"] = dict(spec.protected)
+    body = {"properties": properties}
+    if spec.identity and cluster_type == "connectedClusters":
+        body["identity"] = dict(spec.identity)
+    return body
+
+
+def apply_patch(current, patch):
+    """The extension as it will be after `patch` (for check mode and --diff): the service's merge rules."""
+    after = dict(current)
+    properties = dict(current.get("properties") or {})
+    for field in ("autoUpgradeMinorVersion", "releaseTrain", "version"):
+        if field in patch:
+            properties[field] = patch[field]
+    if "configurationSettings" in patch:
+        merged = dict(properties.get("configurationSettings") or {})
+        merged.update(patch["configurationSettings"])
+        properties["configurationSettings"] = merged
+    if "configurationProtectedSettings" in patch:
+        properties["configurationProtectedSettings"] = dict.fromkeys(patch["configurationProtectedSettings"])
+    after["properties"] = properties
+    return after
+
+
+def _show(value):
+    return "(unset)" if value is None else repr(value)
