@@ -26,7 +26,8 @@ import time
 from urllib.parse import quote
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional, one_line
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import import_optional, one_line
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import send
 
 ARC_NAMESPACE = "azure-arc"
@@ -53,10 +54,6 @@ HELM_OWNERSHIP = {
     "labels": {"app.kubernetes.io/managed-by": "Helm"},
     "annotations": {"meta.helm.sh/release-name": RELEASE_NAME, "meta.helm.sh/release-namespace": RELEASE_NAMESPACE},
 }
-
-
-class KubernetesError(ArcMLError):
-    """A Kubernetes API call failed, or the API server could not be reached."""
 
 
 class KubeRest:

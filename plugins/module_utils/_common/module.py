@@ -17,7 +17,13 @@ failure line without a traceback; Azure, Kubernetes and helm are set up only whe
         module.result["thing"] = ...
 
     def main():
-        ArcMLModule(dict(name=dict(type="str", required=True)), azure=True, wait=True).run(ensure)
+        ArcMLModule(dict(name=dict(type="str", required=True)), azure=True, wait=True, mutating=True).run(ensure)
+
+The result contract, the same in every module: `changed`; for a module that changes things (`mutating=True`),
+`actions`, one plain line per thing the task did, or in check mode would do, in order (empty when nothing
+needed doing), recorded with `act()`; and the resource as it is after the task (as it would be, in check mode)
+under the resource's own name (`connected_cluster`, `extension`, `compute`, `instance_type`, `providers`,
+`nodes`). Read-only modules return the resources they read and no `actions`.
 """
 
 from __future__ import annotations
@@ -48,7 +54,9 @@ _SECRET_ENVIRONMENT = (
 class ArcMLModule:
     """An AnsibleModule with the shared argument spec pieces, result, diff, check mode and failure handling."""
 
-    def __init__(self, argument_spec, azure=False, kube=False, wait=False, supports_check_mode=True, **kwargs):
+    def __init__(
+        self, argument_spec, azure=False, kube=False, wait=False, mutating=False, supports_check_mode=True, **kwargs
+    ):
         spec = {}
         if azure:
             from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import azure_auth_argument_spec
@@ -64,7 +72,7 @@ class ArcMLModule:
             spec.update(wait_argument_spec())
         spec.update(argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
-        self.result = {"changed": False}
+        self.result = {"changed": False, "actions": []} if mutating else {"changed": False}
         self._azure = None
         self._kube = None
         self._waiter = None
@@ -135,6 +143,11 @@ class ArcMLModule:
 
             self._waiter = Waiter(self.params["wait_timeout"], self.params["wait_sleep"])
         return self._waiter
+
+    def act(self, action):
+        """Record one thing the task does (or, in check mode, would do): an entry of `actions`, and changed."""
+        self.result.setdefault("actions", []).append(action)
+        self.set_changed()
 
     def set_changed(self, changed=True):
         self.result["changed"] = self.result["changed"] or bool(changed)

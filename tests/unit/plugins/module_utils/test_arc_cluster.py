@@ -7,8 +7,9 @@ import pytest
 import urllib3
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import cluster as _arc_cluster
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
-from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import ArcCluster, KubernetesError
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import ArcCluster
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, WaitTimeout
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 
 HOST = "https://10.0.0.1:6443"
 TOKEN = "Bearer kube-token"

@@ -16,8 +16,8 @@ import azure.core.pipeline.transport as azure_transport
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
-from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import KubernetesError
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 from ansible_collections.hci.arc_ml.plugins.modules import connected_cluster, connected_cluster_info
 
 ARM = "https://127.0.0.1:8443"
@@ -384,7 +384,11 @@ def test_importing_the_modules_loads_no_sdk():
     modules = [
         "ansible_collections.hci.arc_ml.plugins.modules.connected_cluster",
         "ansible_collections.hci.arc_ml.plugins.modules.connected_cluster_info",
-        *(f"ansible_collections.hci.arc_ml.plugins.module_utils._arc.{n[:-3]}" for n in arc if n.endswith(".py") and n != "__init__.py"),
+        *(
+            f"ansible_collections.hci.arc_ml.plugins.module_utils._arc.{n[:-3]}"
+            for n in arc
+            if n.endswith(".py") and n != "__init__.py"
+        ),
     ]
     heavy = {"azure", "msal", "kubernetes", "requests", "cryptography", "yaml", "urllib3"}
     probe = (
