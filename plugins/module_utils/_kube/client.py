@@ -13,8 +13,11 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import A
 
 
 class KubernetesError(ArcMLError):
-    """A Kubernetes API call failed; `status` is the HTTP status, or None when the API server did not answer."""
+    """A Kubernetes API call failed; `status` is the HTTP status, or None when the API server did not answer.
+
+    The status is also a key of the failed task's result, so a playbook can tell a refusal from an outage.
+    """
 
     def __init__(self, message, status=None):
-        super().__init__(message)
+        super().__init__(message, **({"status": status} if status is not None else {}))
         self.status = status
