@@ -9,7 +9,8 @@
 
 A module builds an ArcMLModule with the option groups it needs (azure, kube, wait), writes its logic
 as a function of the wrapper, and hands it to `run()`. `run()` turns every expected error into one
-failure line without a traceback; Azure, Kubernetes and helm are set up only when first asked for.
+failure line without a traceback; Azure, Kubernetes and helm are set up only when first asked for, and their
+SDKs imported only then.
 
     def ensure(module):
         arm = module.azure().arm
@@ -32,12 +33,24 @@ import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import (
+    AzureContext,
+    azure_auth_argument_spec,
+    plan_credentials,
+)
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import (
     ArcMLError,
     MissingDependency,
     one_line,
     redact,
 )
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, wait_argument_spec
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import (
+    KubeConnection,
+    api_client,
+    kube_auth_argument_spec,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm import HelmRunner, find_helm
 
 # Secrets the controller's environment may hold even when this run uses other credentials.
 _SECRET_ENVIRONMENT = (
@@ -59,16 +72,10 @@ class ArcMLModule:
     ):
         spec = {}
         if azure:
-            from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import azure_auth_argument_spec
-
             spec.update(azure_auth_argument_spec())
         if kube:
-            from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import kube_auth_argument_spec
-
             spec.update(kube_auth_argument_spec())
         if wait:
-            from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import wait_argument_spec
-
             spec.update(wait_argument_spec())
         spec.update(argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
@@ -100,8 +107,6 @@ class ArcMLModule:
     def azure(self, require_subscription=True):
         """The AzureContext (cloud, credential, subscription, `.arm` client), authenticated once per run."""
         if self._azure is None:
-            from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import AzureContext, plan_credentials
-
             plan = plan_credentials(self.params)
             self.protect(plan.secrets)
             self._azure = AzureContext.from_params(self.params, plan=plan, require_subscription=require_subscription)
@@ -110,22 +115,16 @@ class ArcMLModule:
     def kube(self):
         """The resolved Kubernetes connection (_kube.KubeConnection)."""
         if self._kube is None:
-            from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import KubeConnection
-
             self._kube = KubeConnection.from_params(self.params)
             self.protect(self._kube.secrets)
         return self._kube
 
     def kube_client(self):
         """A kubernetes.client.ApiClient for the task's cluster."""
-        from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import api_client
-
         return api_client(self.kube())
 
     def helm(self, binary=None):
         """A version-checked HelmRunner for the task's cluster."""
-        from ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm import HelmRunner, find_helm
-
         runner = HelmRunner(find_helm(binary), self.kube(), secrets=self.ansible.no_log_values)
         runner.check_version()
         return runner
@@ -139,8 +138,6 @@ class ArcMLModule:
         if not (required or self.params.get("wait", True)):
             return None
         if self._waiter is None:
-            from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter
-
             self._waiter = Waiter(self.params["wait_timeout"], self.params["wait_sleep"])
         return self._waiter
 
