@@ -69,3 +69,14 @@ attributes:
     details:
       - This action does not modify state.
 """
+
+    MUTATING_MODULE = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+"""

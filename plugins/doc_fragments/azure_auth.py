@@ -1,7 +1,7 @@
 # Copyright (c) hci.arc_ml contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Options for authenticating to Azure and choosing the cloud (module_utils/_azure.py, _cloud.py)."""
+"""Options for authenticating to Azure and choosing the cloud (_azure/auth.py azure_auth_argument_spec)."""
 
 from __future__ import annotations
 

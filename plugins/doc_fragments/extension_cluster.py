@@ -1,7 +1,7 @@
 # Copyright (c) hci.arc_ml contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The cluster an extension belongs to (_extension_options.cluster_argument_spec)."""
+"""The cluster an extension belongs to (_extension/options.py cluster_argument_spec)."""
 
 from __future__ import annotations
 

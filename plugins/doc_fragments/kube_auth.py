@@ -1,7 +1,7 @@
 # Copyright (c) hci.arc_ml contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Options for reaching a Kubernetes cluster (module_utils/_kube.py)."""
+"""Options for reaching a Kubernetes cluster (module_utils/_kube/connection.py kube_auth_argument_spec)."""
 
 from __future__ import annotations
 

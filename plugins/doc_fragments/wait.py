@@ -1,7 +1,7 @@
 # Copyright (c) hci.arc_ml contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Options for waiting on long-running operations (module_utils/_wait.py)."""
+"""Options for waiting on long-running operations (module_utils/_common/wait.py wait_argument_spec)."""
 
 from __future__ import annotations
 

@@ -131,19 +131,9 @@ options:
         C(relayServerConnectionString) (which skips the Relay provisioning, as in C(az)) or C(sslCertPemFile) and
         C(sslKeyPemFile) (file paths, as O(ssl_cert_file) and O(ssl_key_file)). Never shown in output.
       - They are sent together with the ones the module derives (Relay connection string, SSL certificate and key),
-        as one complete map; see O(protected_settings_update) for when.
+        as one complete map; see O(protected_settings_update) for when. With V(when_changed), a change of any of
+        them sends the map again, for example after the Relay key was regenerated or the certificate renewed.
     type: dict
-  protected_settings_update:
-    description:
-      - When to send the protected settings (Relay connection string, SSL certificate and key,
-        O(configuration_protected_settings)) to an existing extension; Azure never returns their values.
-      - V(when_changed) stores a salted PBKDF2-SHA256 fingerprint of the complete map in the configuration setting
-        C(hciArcMlProtectedSettingsFingerprint) whenever it sends the map, and sends the map again only when the
-        fingerprint no longer matches (for example after the Relay key was regenerated or the certificate renewed).
-      - V(always) sends them on every run (always a change); V(on_create) only when the extension is created.
-    type: str
-    choices: [when_changed, always, on_create]
-    default: when_changed
   relay:
     description:
       - The Azure Relay hybrid connection the extension on an Arc-enabled cluster talks to Azure through.
@@ -196,54 +186,21 @@ options:
       - The release train of automatic upgrades. A new extension gets V(stable), as C(az) sets it; afterwards it is
         compared only when set.
     type: str
-  version:
-    description:
-      - Pin the extension to this version; needs O(auto_upgrade_minor_version=false) (implied when not set).
-    type: str
-  auto_upgrade_minor_version:
-    description:
-      - Whether the extension upgrades its minor version by itself. When not set, the service's default (true) on
-        create, and not compared afterwards.
-    type: bool
-  state:
-    description:
-      - V(present) creates or updates the extension; V(absent) deletes it and, with O(wait=true), confirms that it
-        is gone (the cluster's agents uninstall the release).
-    type: str
-    choices: [present, absent]
-    default: present
   recreate:
     description:
       - Delete and create the extension again when a change needs it (an existing extension in a release namespace
         other than C(azureml)), instead of failing. Needs O(wait=true).
     type: bool
     default: false
-  repair_failed:
-    description:
-      - When Azure reports the extension as C(Failed), delete and create it again instead of failing with Azure's
-        error. Needs O(wait=true).
-    type: bool
-    default: false
-  force_delete:
-    description:
-      - Delete only the Azure resource (C(forceDelete=true)); the agents uninstall the release when they reconnect.
-      - Applies to O(state=absent), and to the delete before a re-create (O(recreate), O(repair_failed)).
-    type: bool
-    default: false
 extends_documentation_fragment:
   - hci.arc_ml.extension_cluster
+  - hci.arc_ml.extension_lifecycle
   - hci.arc_ml.azure_auth
   - hci.arc_ml.kube_auth
   - hci.arc_ml.wait
   - hci.arc_ml.attributes
+  - hci.arc_ml.attributes.MUTATING_MODULE
   - hci.arc_ml.attributes.ACTIONGROUP_AZURE_KUBERNETES
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 notes:
   - The Kubernetes connection options are used only with O(node_count_source=kubernetes).
   - The settings C(clusterPurpose) and C(inferenceRouterHA) that the node count decides are set when the extension is
@@ -301,6 +258,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What the task did, or in check mode would do, in order; empty when nothing needed doing.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - create relay namespace hcisea...relay
+    - create relay hybrid connection hci-seattle
+    - create relay authorization rule azureml_rw
+    - create extension azureml
 extension:
   description:
     - The extension after the task; in check mode, as it would be. Empty when it does not exist.
@@ -366,147 +333,18 @@ relay:
       sample: ["namespace hcisea...relay", "hybrid connection hci-seattle", "authorization rule azureml_rw"]
 """
 
-import base64
-
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import relay as _relay
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import rules as _azureml_rules
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import settings as _azureml_settings
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.cluster import linux_node_count, read_cluster
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import RULE_NAME
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import ensure_azureml
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import (
     cluster_argument_spec,
-    extension_client,
     lifecycle_argument_spec,
+    settings_argument_spec,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.task import ExtensionTask
-
-PEM_MARKERS = {"certificate": "-----BEGIN CERTIFICATE-----", "private key": "PRIVATE KEY-----"}
 
 
-def read_pem(module, path, kind):
-    """A PEM file's bytes; its contents are masked in all output from here on."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ArcMLError(f"Cannot read the SSL {kind} file {path}: {exc.strerror or exc}.") from None
-    text = data.decode("ascii", errors="replace")
-    module.protect([text, text.strip(), base64.b64encode(data).decode("ascii")])
-    if kind == "private key":
-        module.protect(line for line in text.splitlines() if len(line) >= 16 and not line.startswith("-----"))
-    if PEM_MARKERS[kind] not in text:
-        raise ArcMLError(f"The SSL {kind} file {path} is not a PEM {kind} (no '{PEM_MARKERS[kind]}' line).")
-    if "-----BEGIN ENCRYPTED PRIVATE KEY-----" in text or "Proc-Type: 4,ENCRYPTED" in text:
-        raise ArcMLError(f"The SSL {kind} file {path} is encrypted: the extension needs a key without a passphrase.")
-    return data
-
-
-def provide_relay(module, client, cluster, options):
-    """(connection string, hybrid connection id, hybrid connection name), finding or creating the Relay."""
-    if options["connection_string"]:
-        module.protect([options["connection_string"]])
-        hybrid_connection_id = options["hybrid_connection_id"]
-        if "/hybridconnections/" not in hybrid_connection_id.lower():
-            raise ArcMLError(
-                f"relay.hybrid_connection_id {hybrid_connection_id!r} is not the ARM id of a hybrid connection "
-                "(/subscriptions/.../providers/Microsoft.Relay/namespaces/<ns>/hybridConnections/<name>)."
-            )
-        return options["connection_string"], hybrid_connection_id, hybrid_connection_id.rstrip("/").split("/")[-1]
-    ref = client.cluster
-    resource_group = options["resource_group"] or ref.resource_group
-    target = _relay.RelayTarget(
-        ref.subscription_id,
-        resource_group,
-        options["namespace"] or _relay.default_namespace(ref.cluster_name, ref.subscription_id, ref.resource_group),
-        options["hybrid_connection"] or ref.cluster_name,
-        options["authorization_rule"],
-    )
-    relay = _relay.ensure_relay(
-        client.arm,
-        target,
-        cluster.location,
-        create=options["create"],
-        check_mode=module.check_mode,
-        waiter=module.waiter(required=True),  # the Relay must exist before the extension can use it
-        protect=module.protect,
-    )
-    module.result["relay"] = relay.result()
-    if relay.created:
-        module.set_changed()
-    # Without a connection string (check mode, Relay still to be created) a stand-in marks the protected
-    # settings as changing; check mode sends nothing.
-    connection_string = _relay.NOT_YET_CREATED if relay.connection_string is None else relay.connection_string
-    return connection_string, target.hybrid_connection_id, target.hybrid_connection
-
-
-def ensure_azureml(module):
-    params = module.params
-    if params["state"] == "absent":
-        ExtensionTask(module, extension_client(module, params["name"])).absent(force=params["force_delete"])
-        return
-    relay_options = params["relay"]
-    # Everything az checks and reads locally comes first: an invalid request writes nothing.
-    settings, protected = _azureml_settings.requested(params, relay_options["enabled"])
-    _azureml_rules.validate(
-        settings,
-        protected,
-        version=params["version"],
-        auto_upgrade_minor_version=params["auto_upgrade_minor_version"],
-    )
-    configured = _azureml_settings.configure(settings, protected, lambda path, kind: read_pem(module, path, kind))
-
-    client = extension_client(module, params["name"])
-    task = ExtensionTask(module, client, params["protected_settings_update"])
-    current = task.current()
-    cluster = read_cluster(client.arm, client.cluster)
-    if cluster.cluster_type == "connectedClusters" and cluster.connectivity not in (None, "Connected"):
-        module.warn(
-            f"The cluster {client.cluster.describe()} is {cluster.connectivity}, not Connected: its agents may not "
-            "carry out the extension operation, which then fails."
-        )
-    node_count = None
-    identity = ExtensionSpec(
-        _azureml_settings.EXTENSION_TYPE, scope="cluster", release_namespace=_azureml_rules.RELEASE_NAMESPACE
-    )
-    creating = task.creates(current, identity, params["recreate"], params["repair_failed"])
-    if creating and params["node_count_source"] == "kubernetes":
-        node_count = linux_node_count(module.kube_client(), module.kube().describe(), params["node_selector"])
-        module.result["node_count"] = node_count
-    relay = None
-    module.result["relay"] = {}
-    if _azureml_settings.needs_relay(configured, cluster.cluster_type):
-        relay = provide_relay(module, client, cluster, relay_options)
-    completed = _azureml_settings.complete(configured, cluster, relay, node_count)
-    if creating:
-        for warning in configured.warnings:
-            module.warn(warning)
-    spec = ExtensionSpec(
-        extension_type=_azureml_settings.EXTENSION_TYPE,
-        scope="cluster",
-        release_namespace=_azureml_rules.RELEASE_NAMESPACE,
-        auto_upgrade_minor_version=params["auto_upgrade_minor_version"],
-        release_train=params["release_train"],
-        default_release_train=_azureml_settings.DEFAULT_RELEASE_TRAIN,
-        version=params["version"],
-        settings=completed.settings,
-        create_only_settings=completed.create_only,
-        protected=completed.protected,
-        identity={"type": "SystemAssigned"},
-        case_insensitive_keys=_azureml_settings.CASE_INSENSITIVE_KEYS,
-    )
-    task.present(
-        spec,
-        recreate=params["recreate"],
-        repair_failed=params["repair_failed"],
-        force_delete=params["force_delete"],
-        current=current,
-    )
-
-
-def main():
-    argument_spec = dict(
+def argument_spec():
+    spec = dict(
         name=dict(type="str", default="azureml"),
         training=dict(type="bool"),
         inference=dict(type="bool"),
@@ -533,7 +371,7 @@ def main():
                 namespace=dict(type="str"),
                 resource_group=dict(type="str"),
                 hybrid_connection=dict(type="str"),
-                authorization_rule=dict(type="str", default=_relay.RULE_NAME),
+                authorization_rule=dict(type="str", default=RULE_NAME),
                 create=dict(type="bool", default=True),
                 connection_string=dict(type="str", no_log=True),
                 hybrid_connection_id=dict(type="str"),
@@ -541,16 +379,21 @@ def main():
             required_together=[("connection_string", "hybrid_connection_id")],
         ),
     )
-    argument_spec.update(cluster_argument_spec())
-    argument_spec.update(lifecycle_argument_spec())
-    module = ArcMLModule(
-        argument_spec,
+    spec.update(cluster_argument_spec())
+    spec.update(lifecycle_argument_spec())
+    spec.update(settings_argument_spec())
+    return spec
+
+
+def main():
+    ArcMLModule(
+        argument_spec(),
         azure=True,
         kube=True,
         wait=True,
+        mutating=True,
         required_together=[("ssl_cert_file", "ssl_key_file")],
-    )
-    module.run(ensure_azureml)
+    ).run(ensure_azureml)
 
 
 if __name__ == "__main__":

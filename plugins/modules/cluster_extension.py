@@ -57,18 +57,6 @@ options:
         Compared without regard to case. When not set, the service's default (V(Stable)) on create, and not
         compared afterwards.
     type: str
-  version:
-    description:
-      - Pin the extension to this version. Implies O(auto_upgrade_minor_version=false); setting both
-        O(version) and O(auto_upgrade_minor_version=true) is an error, as the service refuses it.
-      - Never sent while auto-upgrade is on. Turning auto-upgrade on over a pinned version sends
-        C(version=null) to unpin it.
-    type: str
-  auto_upgrade_minor_version:
-    description:
-      - Whether the extension upgrades its minor version by itself. When not set, the service's default (true)
-        on create, and not compared afterwards.
-    type: bool
   configuration_settings:
     description:
       - Configuration settings, a map of names to values. Values are sent as strings; booleans as V(True) or
@@ -80,63 +68,23 @@ options:
     description:
       - Protected configuration settings (secrets), a map of names to string values. Never shown in output,
         logs or diffs.
-      - Azure does not return them, so they are compared as O(protected_settings_update) says; when they are
-        sent, the complete map is sent, since it replaces the extension's protected settings as a whole.
+      - Azure does not return them, so they are compared as O(protected_settings_update) says.
       - When not set, the extension's protected settings are not managed.
     type: dict
-  protected_settings_update:
-    description:
-      - When to send O(configuration_protected_settings) to an existing extension.
-      - V(when_changed) stores a salted PBKDF2-SHA256 fingerprint of the complete protected map in the
-        configuration setting C(hciArcMlProtectedSettingsFingerprint) whenever the module sends the map, and sends
-        it again only when the fingerprint no longer matches (a value or a key changed) or is missing. A second run
-        with the same values neither reports a change nor resends them.
-      - V(always) sends the map on every run, and so always reports a change.
-      - V(on_create) sends the map only when the extension is created or re-created.
-      - The fingerprint reveals no value, but like any verifier it allows testing guesses of a weak secret by anyone
-        who can read the extension; use V(on_create) or V(always) for short passwords.
-    type: str
-    choices: [when_changed, always, on_create]
-    default: when_changed
-  state:
-    description:
-      - V(present) creates or updates the extension; V(absent) deletes it and, with O(wait=true), confirms it is
-        gone (the agents remove its release from the cluster).
-    type: str
-    choices: [present, absent]
-    default: present
   recreate:
     description:
       - Delete and create the extension again when the extension type, scope or namespace must change, instead
         of failing. The extension's workloads are removed and installed again. Needs O(wait=true).
     type: bool
     default: false
-  repair_failed:
-    description:
-      - When Azure reports the extension as C(Failed), delete and create it again instead of failing with Azure's
-        error. Needs O(wait=true).
-    type: bool
-    default: false
-  force_delete:
-    description:
-      - Delete only the Azure resource (C(forceDelete=true)), without waiting for the cluster's agents; they remove
-        the release when they reconnect. For clusters that are gone or offline.
-      - Applies to O(state=absent), and to the delete before a re-create (O(recreate), O(repair_failed)).
-    type: bool
-    default: false
 extends_documentation_fragment:
   - hci.arc_ml.extension_cluster
+  - hci.arc_ml.extension_lifecycle
   - hci.arc_ml.azure_auth
   - hci.arc_ml.wait
   - hci.arc_ml.attributes
+  - hci.arc_ml.attributes.MUTATING_MODULE
   - hci.arc_ml.attributes.ACTIONGROUP_AZURE
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 notes:
   - Uses the C(Microsoft.KubernetesConfiguration) API version 2024-11-01. Register the resource provider first
     (M(hci.arc_ml.resource_provider)).
@@ -186,6 +134,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What the task did, or in check mode would do, in order; empty when nothing needed doing.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - update extension flux (configurationSettings.multiTenancy.enforce)
 extension:
   description:
     - The extension after the task; in check mode, as it would be. Empty when it does not exist.
@@ -284,60 +239,34 @@ changes:
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import (
     cluster_argument_spec,
-    extension_client,
     lifecycle_argument_spec,
+    settings_argument_spec,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec, normalize_settings
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.task import ExtensionTask
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.tasks import ensure_extension
 
 
-def spec_from_params(params):
-    return ExtensionSpec(
-        extension_type=params["extension_type"],
-        scope=params["scope"],
-        release_namespace=params["release_namespace"],
-        target_namespace=params["target_namespace"],
-        auto_upgrade_minor_version=params["auto_upgrade_minor_version"],
-        release_train=params["release_train"],
-        version=params["version"],
-        settings=normalize_settings(params["configuration_settings"]),
-        protected=normalize_settings(params["configuration_protected_settings"], "configuration_protected_settings"),
-        # As az k8s-extension does: a system-assigned identity on Arc (created with the extension, never changed).
-        identity={"type": "SystemAssigned"},
-    )
-
-
-def ensure_extension(module):
-    params = module.params
-    if params["state"] == "absent":
-        task = ExtensionTask(module, extension_client(module, params["name"]))
-        task.absent(force=params["force_delete"])
-        return
-    spec = spec_from_params(params)
-    spec.check()
-    task = ExtensionTask(module, extension_client(module, params["name"]), params["protected_settings_update"])
-    task.present(
-        spec, recreate=params["recreate"], repair_failed=params["repair_failed"], force_delete=params["force_delete"]
-    )
-
-
-def main():
-    argument_spec = dict(
+def argument_spec():
+    spec = dict(
         name=dict(type="str", required=True),
         extension_type=dict(type="str"),
         scope=dict(type="str", choices=["cluster", "namespace"]),
         release_namespace=dict(type="str"),
         target_namespace=dict(type="str"),
     )
-    argument_spec.update(cluster_argument_spec())
-    argument_spec.update(lifecycle_argument_spec())
-    module = ArcMLModule(
-        argument_spec,
+    spec.update(cluster_argument_spec())
+    spec.update(lifecycle_argument_spec())
+    spec.update(settings_argument_spec())
+    return spec
+
+
+def main():
+    ArcMLModule(
+        argument_spec(),
         azure=True,
         wait=True,
+        mutating=True,
         required_if=[("state", "present", ("extension_type",))],
-    )
-    module.run(ensure_extension)
+    ).run(ensure_extension)
 
 
 if __name__ == "__main__":

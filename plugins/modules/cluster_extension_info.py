@@ -68,28 +68,18 @@ extensions:
 """
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import view
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import (
-    cluster_argument_spec,
-    extension_client,
-)
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import cluster_argument_spec
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.tasks import read_extensions
 
 
-def read_extensions(module):
-    name = module.params["name"]
-    client = extension_client(module, name or "")
-    if name:
-        found = client.get()
-        extensions = [found] if found else []
-    else:
-        extensions = client.list()
-    module.result["extensions"] = [view(extension) for extension in extensions]
+def argument_spec():
+    spec = dict(name=dict(type="str"))
+    spec.update(cluster_argument_spec())
+    return spec
 
 
 def main():
-    argument_spec = dict(name=dict(type="str"))
-    argument_spec.update(cluster_argument_spec())
-    ArcMLModule(argument_spec, azure=True).run(read_extensions)
+    ArcMLModule(argument_spec(), azure=True).run(read_extensions)
 
 
 if __name__ == "__main__":

@@ -166,90 +166,20 @@ nodes:
       sample: [{key: node.kubernetes.io/os, value: windows, effect: NoSchedule}]
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._kube.quantity import QuantityError, parse_quantity
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import (
-    RBAC_GROUP,
-    ClusterApi,
-    KubeApiError,
-    node_facts,
-)
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.preflight import (
-    WARNING,
-    evaluate,
-    failure_message,
-    unmet,
-)
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.tasks import check_cluster
 
 
-def threshold(module, name):
-    value = module.params[name]
-    try:
-        amount = parse_quantity(value)
-    except QuantityError as exc:
-        raise ArcMLError(f"{name}: {exc}") from None
-    if amount < 0:
-        raise ArcMLError(f"{name} must not be negative, got {value!r}")
-    return amount
-
-
-def observe(api):
-    """Read what the checks need; a failed read is recorded for its check, not raised."""
-    observed = {}
-    try:
-        observed["version"] = api.version()
-    except KubeApiError as exc:
-        observed["version_error"] = exc.message
-        return observed
-    try:
-        observed["nodes"] = sorted((node_facts(n) for n in api.list_nodes()), key=lambda n: n["name"] or "")
-    except KubeApiError as exc:
-        observed["nodes_error"] = exc.message
-    try:
-        observed["access"] = api.access_review("create", "clusterrolebindings", RBAC_GROUP)
-    except KubeApiError as exc:
-        observed["access_error"] = exc.message
-    if not (observed.get("access") or {}).get("allowed"):
-        observed["user"] = api.username()  # only to say who lacks the rights
-    return observed
-
-
-def preflight(module):
-    min_cpu = threshold(module, "min_linux_cpu")
-    min_memory = threshold(module, "min_linux_memory")
-    observed = observe(ClusterApi(module.kube_client()))
-
-    checks = evaluate(observed, min_cpu, min_memory)
-    failed = unmet(checks)
-    result = module.result
-    if observed.get("version"):
-        result["kubernetes_version"] = observed["version"].get("gitVersion")
-    if observed.get("nodes") is not None:
-        result["nodes"] = observed["nodes"]
-    result["checks"] = checks
-    result["unmet"] = [c["name"] for c in failed]
-    result["passed"] = not failed
-
-    for item in checks:
-        if item["status"] == WARNING:
-            module.warn(item["message"])
-    if failed and module.params["fail_on_unmet"]:
-        module.fail(failure_message(checks))
-    for item in failed:
-        module.warn(f"Preflight check {item['name']} unmet: {item['message']}")
+def argument_spec():
+    return dict(
+        min_linux_cpu=dict(type="raw", default=4),
+        min_linux_memory=dict(type="raw", default="8Gi"),
+        fail_on_unmet=dict(type="bool", default=True),
+    )
 
 
 def main():
-    module = ArcMLModule(
-        argument_spec=dict(
-            min_linux_cpu=dict(type="raw", default=4),
-            min_linux_memory=dict(type="raw", default="8Gi"),
-            fail_on_unmet=dict(type="bool", default=True),
-        ),
-        kube=True,
-    )
-    module.run(preflight)
+    ArcMLModule(argument_spec(), kube=True).run(check_cluster)
 
 
 if __name__ == "__main__":

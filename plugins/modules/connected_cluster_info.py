@@ -135,32 +135,16 @@ connected_clusters:
       sample: 5e3f1c0d-9f0b-4f0e-8c4b-1f2e3d4c5b6a
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._arc import resource as _arc_resource
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.tasks import read_connected_clusters
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 
 
-def read_clusters(module):
-    azure = module.azure()
-    name, group = module.params["name"], module.params["resource_group"]
-    version = _arc_resource.API_VERSION
-    if name:
-        found = azure.arm.get_or_none(_arc_resource.cluster_path(azure.subscription_id, group, name), version)
-        clusters = [found] if found else []
-    elif group:
-        clusters = azure.arm.list(_arc_resource.group_list_path(azure.subscription_id, group), version)
-    else:
-        clusters = azure.arm.list(_arc_resource.subscription_list_path(azure.subscription_id), version)
-    summaries = [_arc_resource.summary(cluster) for cluster in clusters]
-    module.result["connected_clusters"] = sorted(summaries, key=lambda c: (c["id"] or "").lower())
+def argument_spec():
+    return dict(name=dict(type="str"), resource_group=dict(type="str"))
 
 
 def main():
-    module = ArcMLModule(
-        argument_spec=dict(name=dict(type="str"), resource_group=dict(type="str")),
-        azure=True,
-        required_by={"name": "resource_group"},
-    )
-    module.run(read_clusters)
+    ArcMLModule(argument_spec(), azure=True, required_by={"name": "resource_group"}).run(read_connected_clusters)
 
 
 if __name__ == "__main__":

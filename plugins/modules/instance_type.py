@@ -75,14 +75,8 @@ options:
 extends_documentation_fragment:
   - hci.arc_ml.kube_auth
   - hci.arc_ml.attributes
+  - hci.arc_ml.attributes.MUTATING_MODULE
   - hci.arc_ml.attributes.ACTIONGROUP_KUBERNETES
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 notes:
   - Quantities compare by value, so changing V(1) to V(1000m) is not a change.
   - Other fields of the resource's C(spec), labels and annotations are kept.
@@ -121,10 +115,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What the task did, or in check mode would do, in order; empty when nothing needed doing.
+  returned: always
+  type: list
+  elements: str
+  sample: ["update instance type gpu-large (limits.memory 16Gi -> 32Gi)"]
 instance_type:
   description:
     - The InstanceType resource as the cluster returns it after the task (without C(metadata.managedFields)).
-    - In check mode, as it was. Null when it does not exist.
+    - In check mode, as it would be. Null when it does not exist.
   returned: always
   type: dict
   sample:
@@ -138,94 +138,23 @@ instance_type:
         limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: 1}
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule, write
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import (
-    build_spec,
-    check_object_name,
-    instance_type_options,
-    normalize,
-    same_instance_type,
-)
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import (
-    CrdMissing,
-    InstanceTypeApi,
-    with_spec,
-)
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import instance_type_options
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.tasks import ensure_instance_type
 
 
-def ensure_instance_type(module):
-    params = module.params
-    name = check_object_name(params["name"], "name")
-    present = params["state"] == "present"
-    desired = (
-        build_spec(name, params.get("node_selector"), params.get("requests"), params.get("limits")) if present else None
+def argument_spec():
+    return dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        **instance_type_options(),
     )
-    api = InstanceTypeApi(module.kube_client())
-    try:
-        current = api.get(name)
-    except CrdMissing:
-        if present:
-            raise
-        module.result.update(
-            instance_type=None, msg=f"There is no InstanceType {name}: the cluster has no InstanceType resources."
-        )
-        return
-    module.result["instance_type"] = _shown(current)
-    before = _diff_view(name, current.get("spec")) if current else {}
-
-    if not present:
-        if current is None:
-            module.result["msg"] = f"InstanceType {name} does not exist."
-            return
-        module.set_diff(before=before, after={})
-        if module.check_mode:
-            module.set_changed()
-        else:
-            write(module, lambda: api.delete(name))
-            module.result["instance_type"] = None
-        module.result["msg"] = f"{'Would delete' if module.check_mode else 'Deleted'} InstanceType {name}."
-        return
-
-    spec = desired.custom_resource_spec()
-    if current is not None and same_instance_type(normalize(current.get("spec")), normalize(spec)):
-        module.result["msg"] = f"InstanceType {name} is as requested."
-        return
-    # A replace keeps the spec fields this module does not manage; the diff shows them kept.
-    after_spec = spec if current is None else with_spec(current, spec)["spec"]
-    module.set_diff(before=before, after=_diff_view(name, after_spec))
-    action = "Created" if current is None else "Updated"
-    if module.check_mode:
-        module.set_changed()
-        module.result["msg"] = f"Would {action.lower()[:-1]} InstanceType {name} (check mode)."
-        return
-    result = write(module, lambda: api.create(name, spec) if current is None else api.replace_spec(name, current, spec))
-    module.result["instance_type"] = _shown(result)
-    module.result["msg"] = f"{action} InstanceType {name}."
-
-
-def _diff_view(name, spec):
-    return {"name": name, "spec": spec or {}}
-
-
-def _shown(resource):
-    if not resource:
-        return None
-    shown = dict(resource)
-    shown["metadata"] = {k: v for k, v in (resource.get("metadata") or {}).items() if k != "managedFields"}
-    return shown
 
 
 def main():
-    module = ArcMLModule(
-        dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            **instance_type_options(),
-        ),
-        kube=True,
-        required_if=[("state", "present", ("requests", "limits"))],
-    )
-    module.run(ensure_instance_type)
+    ArcMLModule(
+        argument_spec(), kube=True, mutating=True, required_if=[("state", "present", ("requests", "limits"))]
+    ).run(ensure_instance_type)
 
 
 if __name__ == "__main__":

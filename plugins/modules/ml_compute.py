@@ -32,31 +32,6 @@ options:
         on rejects a trailing V(-<digits>); a name that follows this rule works with both.
     type: str
     required: true
-  workspace_name:
-    description:
-      - The name of the Azure Machine Learning workspace.
-      - Requires O(resource_group); the subscription is O(subscription_id).
-      - Either this or O(workspace_config) is required.
-    type: str
-  resource_group:
-    description:
-      - The resource group of the workspace (not of the cluster, see O(cluster_resource_group)).
-    type: str
-  workspace_config:
-    description:
-      - The workspace's C(config.json), as downloaded from Azure Machine Learning studio and read by azureml-core's
-        C(Workspace.from_config), instead of O(workspace_name) and O(resource_group).
-      - A file is read as it is. A directory is searched the way C(Workspace.from_config) searches its C(path), walking
-        up from the directory to the filesystem root for C(.azureml/config.json), then C(aml_config/config.json), then
-        C(config.json) (and C(project.json) in the same places), so a C(.azureml/config.json) in any parent directory
-        wins over a C(config.json) next to it.
-      - The file names C(subscription_id), C(resource_group) and C(workspace_name), or a legacy C(Scope) (the
-        workspace's resource ID). Its subscription is the workspace's; O(subscription_id) is then not used for the
-        workspace (a warning says so when they differ).
-      - A relative path is relative to the module's current directory; for a task that runs on the controller (local
-        connection) that is where C(ansible-playbook) was started. C({{ playbook_dir }}/config.json) avoids the
-        ambiguity.
-    type: path
   cluster_name:
     description:
       - The name of the Azure Arc-enabled Kubernetes cluster (C(Microsoft.Kubernetes/connectedClusters)) to attach,
@@ -66,7 +41,7 @@ options:
     type: str
   cluster_resource_group:
     description:
-      - The resource group of the cluster named O(cluster_name).
+      - The resource group of the cluster named O(cluster_name) (O(resource_group) is the workspace's).
     type: str
   cluster_resource_id:
     description:
@@ -177,18 +152,14 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - hci.arc_ml.ml_workspace
   - hci.arc_ml.azure_auth
   - hci.arc_ml.wait
   - hci.arc_ml.attributes
+  - hci.arc_ml.attributes.MUTATING_MODULE
   - hci.arc_ml.attributes.ACTIONGROUP_AZURE
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  idempotent:
-    support: full
 notes:
+  - With O(workspace_config), a warning says so when O(subscription_id) names another subscription than the file.
   - >-
     Compared for drift: the cluster (resource IDs compare case-insensitively), the namespace, and, when set, the
     description, the identity type and user-assigned identities, the default instance type and the instance types
@@ -247,6 +218,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What the task did, or in check mode would do, in order; empty when nothing needed doing.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - detach compute arccompute
+    - attach compute arccompute to workspace mlw-prod
 msg:
   description:
     - What the task did.
@@ -365,149 +344,23 @@ drift:
   sample: [{field: namespace, attached: default, requested: azureml-workloads}]
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule, write
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.client import (
-    SUCCEEDED_MESSAGE,
-    ComputeClient,
-    ComputeError,
-    compute_type,
-    provisioning_state,
-)
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.drift import compute_drift
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import instance_type_options
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import check_compute_name
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.spec import (
-    attach_body,
-    attached_view,
-    compute_facts,
-    desired_compute,
-    desired_view,
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.options import (
+    WORKSPACE_MUTUALLY_EXCLUSIVE,
+    WORKSPACE_REQUIRED_ONE_OF,
+    WORKSPACE_REQUIRED_TOGETHER,
+    workspace_argument_spec,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.workspace import workspace_from_params
-
-
-def ensure_compute(module):
-    params = module.params
-    name = check_compute_name(params["name"])
-    workspace = workspace_from_params(params)
-    desired = desired_compute(params, workspace) if params["state"] == "present" else None
-    if workspace.config_file:
-        given = params.get("subscription_id")
-        if given and given.lower() != workspace.subscription_id:
-            module.warn(
-                f"workspace_config {workspace.config_file} names subscription {workspace.subscription_id}; "
-                f"subscription_id {given} is not used for the workspace."
-            )
-    module.result["workspace"] = workspace.facts()
-    azure = module.azure(require_subscription=not workspace.config_file)
-    computes = ComputeClient(azure.arm, workspace)
-    current = computes.get(name)
-    if current is not None and compute_type(current) != "Kubernetes":
-        raise ComputeError(
-            f"Compute {name} in {workspace.describe()} is a {compute_type(current)} compute, not an attached "
-            "Kubernetes cluster; this module leaves it alone. Choose another name."
-        )
-    if desired is None:
-        detach(module, computes, name, current)
-    else:
-        attach(module, computes, desired, current)
-
-
-def attach(module, computes, desired, current):
-    name, workspace = desired.name, desired.workspace.name
-    module.result.update(compute=None, drift=[])
-    if current is not None:
-        current = computes.wait_until_settled(name, current, module.waiter())
-    if current is not None:
-        module.result["compute"] = compute_facts(current)
-        drift = compute_drift(attached_view(current), desired_view(desired))
-        module.result["drift"] = drift
-        if not drift:
-            state = provisioning_state(current)
-            module.result["msg"] = f"Compute {name} is attached to workspace {workspace} as requested ({state})."
-            return
-        if not module.params["force_reattach"]:
-            fields = "; ".join(_describe_drift(entry) for entry in drift)
-            module.warn(
-                f"Compute {name} in workspace {workspace} differs from the task: {fields}. Azure cannot change an "
-                "attached Kubernetes compute in place: set force_reattach: true to detach and attach it again."
-            )
-            module.result["msg"] = f"Compute {name} has drifted ({fields}); not re-attached without force_reattach."
-            return
-    # The attach body carries the workspace's location; reading it also proves the workspace exists
-    # before anything is detached.
-    location = computes.read_workspace().get("location")
-    body = attach_body(desired, location)
-    module.set_diff(before=attached_view(current) if current else {}, after=desired_view(desired))
-    verb = "re-attach" if current is not None else "attach"
-    if module.check_mode:
-        module.set_changed()
-        module.result["msg"] = f"Would {verb} compute {name} to workspace {workspace} (check mode)."
-        return
-    waiter = module.waiter()
-    if current is not None:
-        # The attach is refused while the detach runs, so it is waited for even with wait: false.
-        write(module, lambda: computes.detach(name, module.waiter(required=True)))
-        module.result["compute"] = None
-    attached = write(module, lambda: computes.attach(desired, body, waiter)) or computes.get(name) or {}
-    module.result["compute"] = compute_facts(attached)
-    module.result["drift"] = []
-    state = provisioning_state(attached)
-    if waiter is None:
-        module.result["msg"] = (
-            f"{verb.capitalize()} of compute {name} to workspace {workspace} accepted; provisioning state {state} "
-            "(not waited for)."
-        )
-    elif state == "Succeeded":
-        module.result["msg"] = f"{verb.capitalize()}ed compute {name} to workspace {workspace}: {SUCCEEDED_MESSAGE}"
-    else:
-        raise ComputeError(
-            f"Compute {name} in workspace {workspace}: the attach operation ended but the compute is {state}; "
-            "check its provisioning errors in Azure ML studio, then re-run with force_reattach: true."
-        )
-
-
-def detach(module, computes, name, current):
-    workspace = computes.workspace.name
-    module.result["compute"] = compute_facts(current) if current else None
-    if current is not None and provisioning_state(current) == "Deleting":
-        waiter = module.waiter()
-        if waiter is not None and not module.check_mode:
-            computes.wait_until_settled(name, current, waiter)
-            module.result["compute"] = None
-        module.result["msg"] = f"Compute {name} was already being detached from workspace {workspace}."
-        return
-    if current is None:
-        module.result["msg"] = f"Compute {name} is not attached to workspace {workspace}."
-        return
-    module.set_diff(before=attached_view(current), after={})
-    if module.check_mode:
-        module.set_changed()
-        module.result["msg"] = f"Would detach compute {name} from workspace {workspace} (check mode)."
-        return
-    waiter = module.waiter()
-    write(module, lambda: computes.detach(name, waiter))
-    module.result["compute"] = None
-    how = "detached" if waiter is not None else "detach accepted (not waited for)"
-    module.result["msg"] = (
-        f"Compute {name} {how} from workspace {workspace} (underlyingResourceAction=Detach); the cluster and its "
-        "Azure ML extension are unchanged."
-    )
-
-
-def _describe_drift(entry):
-    return f"{entry['field']} is {entry['attached']!r}, the task asks for {entry['requested']!r}"
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.tasks import ensure_compute
 
 
 def argument_spec():
     instance_type = dict(name=dict(type="str", required=True), **instance_type_options())
     instance_type["requests"]["required"] = True
     instance_type["limits"]["required"] = True
-    return dict(
+    spec = dict(
         name=dict(type="str", required=True),
-        workspace_name=dict(type="str"),
-        resource_group=dict(type="str"),
-        workspace_config=dict(type="path"),
         cluster_name=dict(type="str"),
         cluster_resource_group=dict(type="str"),
         cluster_resource_id=dict(type="str"),
@@ -525,24 +378,25 @@ def argument_spec():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         force_reattach=dict(type="bool", default=False),
     )
+    spec.update(workspace_argument_spec())
+    return spec
 
 
 def main():
-    module = ArcMLModule(
+    ArcMLModule(
         argument_spec(),
         azure=True,
         wait=True,
+        mutating=True,
         mutually_exclusive=[
-            ("workspace_config", "workspace_name"),
-            ("workspace_config", "resource_group"),
+            *WORKSPACE_MUTUALLY_EXCLUSIVE,
             ("cluster_resource_id", "cluster_name"),
             ("cluster_resource_id", "cluster_resource_group"),
         ],
-        required_one_of=[("workspace_name", "workspace_config")],
-        required_together=[("workspace_name", "resource_group"), ("cluster_name", "cluster_resource_group")],
+        required_one_of=WORKSPACE_REQUIRED_ONE_OF,
+        required_together=[*WORKSPACE_REQUIRED_TOGETHER, ("cluster_name", "cluster_resource_group")],
         required_if=[("state", "present", ("cluster_resource_id", "cluster_name"), True)],
-    )
-    module.run(ensure_compute)
+    ).run(ensure_compute)
 
 
 if __name__ == "__main__":

@@ -19,21 +19,8 @@ options:
     description:
       - The compute target to read. Without it, every compute target of the workspace is returned.
     type: str
-  workspace_name:
-    description:
-      - The name of the Azure Machine Learning workspace. Requires O(resource_group).
-      - Either this or O(workspace_config) is required.
-    type: str
-  resource_group:
-    description:
-      - The resource group of the workspace.
-    type: str
-  workspace_config:
-    description:
-      - The workspace's C(config.json) (or a directory to search from), found and read as azureml-core's
-        C(Workspace.from_config) does; see M(hci.arc_ml.ml_compute).
-    type: path
 extends_documentation_fragment:
+  - hci.arc_ml.ml_workspace
   - hci.arc_ml.azure_auth
   - hci.arc_ml.attributes
   - hci.arc_ml.attributes.INFO_MODULE
@@ -101,42 +88,29 @@ workspace:
 """
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.client import ComputeClient
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.spec import compute_facts
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.workspace import workspace_from_params
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.options import (
+    WORKSPACE_MUTUALLY_EXCLUSIVE,
+    WORKSPACE_REQUIRED_ONE_OF,
+    WORKSPACE_REQUIRED_TOGETHER,
+    workspace_argument_spec,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.tasks import read_computes
 
 
-def read_computes(module):
-    workspace = workspace_from_params(module.params)
-    module.result["workspace"] = workspace.facts()
-    azure = module.azure(require_subscription=not workspace.config_file)
-    computes = ComputeClient(azure.arm, workspace)
-    name = module.params.get("name")
-    if name:
-        compute = computes.get(name)
-        if compute is None:
-            # A missing compute and a missing workspace both answer 404: only the second is an error.
-            computes.read_workspace()
-        found = [compute] if compute is not None else []
-    else:
-        found = computes.list()
-    module.result["computes"] = [compute_facts(c) for c in found]
+def argument_spec():
+    spec = dict(name=dict(type="str"))
+    spec.update(workspace_argument_spec())
+    return spec
 
 
 def main():
-    module = ArcMLModule(
-        dict(
-            name=dict(type="str"),
-            workspace_name=dict(type="str"),
-            resource_group=dict(type="str"),
-            workspace_config=dict(type="path"),
-        ),
+    ArcMLModule(
+        argument_spec(),
         azure=True,
-        mutually_exclusive=[("workspace_config", "workspace_name"), ("workspace_config", "resource_group")],
-        required_one_of=[("workspace_name", "workspace_config")],
-        required_together=[("workspace_name", "resource_group")],
-    )
-    module.run(read_computes)
+        mutually_exclusive=WORKSPACE_MUTUALLY_EXCLUSIVE,
+        required_one_of=WORKSPACE_REQUIRED_ONE_OF,
+        required_together=WORKSPACE_REQUIRED_TOGETHER,
+    ).run(read_computes)
 
 
 if __name__ == "__main__":

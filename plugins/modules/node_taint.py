@@ -117,6 +117,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: What the task did, or in check mode would do, in order; empty when nothing needed doing.
+  returned: always
+  type: list
+  elements: str
+  sample: ["taint node moc-win-1: add node.kubernetes.io/os=windows:NoSchedule"]
 msg:
   description: What the task did (or, in check mode, would do), including when no node matched.
   returned: always
@@ -160,102 +166,31 @@ changed_nodes:
                {key: node.kubernetes.io/os, value: windows, effect: NoSchedule}]
 """
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import ClusterApi
 from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.preflight import OS_TAINT
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.taints import (
-    EFFECTS,
-    change_taints,
-    describe_taint,
-    normalize_taints,
-)
-
-DEFAULT_TAINTS = [dict(OS_TAINT)]
-# (state, check mode) -> how the message starts.
-ACTIONS = {
-    ("present", False): "Tainted",
-    ("present", True): "Would taint",
-    ("absent", False): "Removed the taints from",
-    ("absent", True): "Would remove the taints from",
-}
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.taints import EFFECTS
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.tasks import taint_nodes
 
 
-def taint_delta(before, after):
-    """(added, removed) in kubectl notation."""
-    before_names = [describe_taint(t) for t in before]
-    after_names = [describe_taint(t) for t in after]
-    return [t for t in after_names if t not in before_names], [t for t in before_names if t not in after_names]
-
-
-def ensure_taints(module):
-    wanted = normalize_taints(module.params["taints"])
-    if not wanted:
-        raise ArcMLError("taints is empty: give at least one taint to add or remove")
-    state = module.params["state"]
-    selector = module.params["label_selector"]
-    api = ClusterApi(module.kube_client())
-
-    nodes = sorted(api.list_nodes(selector), key=lambda n: n["metadata"]["name"])
-    scope = f"nodes matching {selector}" if selector else "nodes"
-    result = module.result
-    result.update(matched_nodes=[n["metadata"]["name"] for n in nodes], changed_nodes=[])
-    if module.diff_mode:
-        result["diff"] = []
-    if not nodes:
-        result["msg"] = f"No node matches the label selector {selector!r}: nothing to change."
-        return
-
-    for node in nodes:
-        name = node["metadata"]["name"]
-        outcome = change_taints(api, node, wanted, state, dry_run=module.check_mode)
-        if outcome is None:
-            module.warn(f"Node {name} was deleted while this task ran; it was skipped.")
-            continue
-        before, after, changed = outcome
-        if not changed:
-            continue
-        added, removed = taint_delta(before, after)
-        result["changed_nodes"].append({"name": name, "added": added, "removed": removed, "taints": after})
-        module.set_changed()
-        if module.diff_mode:
-            result["diff"].append(
-                {
-                    "before_header": f"node/{name} taints",
-                    "after_header": f"node/{name} taints",
-                    "before": {"taints": before},
-                    "after": {"taints": after},
-                }
-            )
-
-    count = len(result["changed_nodes"])
-    if count:
-        action = ACTIONS[(state, module.check_mode)]
-        result["msg"] = f"{action} {count} of {len(nodes)} {scope}."
-    else:
-        have = "already carry" if state == "present" else "carry none of"
-        result["msg"] = f"All {len(nodes)} {scope} {have} the taints: nothing to change."
+def argument_spec():
+    return dict(
+        label_selector=dict(type="str", default="kubernetes.io/os=windows"),
+        taints=dict(
+            type="list",
+            elements="dict",
+            default=[dict(OS_TAINT)],
+            options=dict(
+                key=dict(type="str", required=True, no_log=False),
+                value=dict(type="str"),
+                effect=dict(type="str", choices=list(EFFECTS), default="NoSchedule"),
+            ),
+        ),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
 
 
 def main():
-    module = ArcMLModule(
-        argument_spec=dict(
-            label_selector=dict(type="str", default="kubernetes.io/os=windows"),
-            taints=dict(
-                type="list",
-                elements="dict",
-                default=DEFAULT_TAINTS,
-                options=dict(
-                    key=dict(type="str", required=True, no_log=False),
-                    value=dict(type="str"),
-                    effect=dict(type="str", choices=list(EFFECTS), default="NoSchedule"),
-                ),
-            ),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-        ),
-        kube=True,
-    )
-    module.run(ensure_taints)
+    ArcMLModule(argument_spec(), kube=True, mutating=True).run(taint_nodes)
 
 
 if __name__ == "__main__":

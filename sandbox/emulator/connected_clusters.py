@@ -1,4 +1,6 @@
-"""Microsoft.Kubernetes/connectedClusters: PUT, GET, PATCH, DELETE, list (specs/arc-connect.md §4, §10).
+"""Microsoft.Kubernetes/connectedClusters: PUT, GET, PATCH, DELETE, list.
+
+API: https://github.com/Azure/azure-rest-api-specs/blob/main/specification/hybridkubernetes/resource-manager/Microsoft.Kubernetes/stable/2024-01-01/connectedClusters.json
 
 The resource stays `connectivityStatus: Connecting` after its PUT finishes;
 only the stand-in agents (through the agent hooks) turn it Connected and fill
@@ -144,7 +146,8 @@ async def put_cluster(req: ArmRequest) -> web.Response:
         location=location,
         api_version=req.api_version,
     )
-    # The live service answers 201 to a re-PUT as well (arc-connect.md §4).
+    # The live service answers 201 to a re-PUT as well, as recorded in
+    # https://github.com/Azure/azure-cli-extensions/blob/main/src/vme/azext_vme/tests/latest/recordings/test_vme_live.yaml
     headers = {**req.ctx.operations.headers(op), "x-ms-async-operation-timeout": "P6D"}
     return json_response(cluster, 201, headers)
 

@@ -1,4 +1,6 @@
-"""The Arc config data plane (specs/arc-connect.md §5): which agent chart to install, with which values.
+"""The Arc config data plane: which agent chart to install, with which values.
+
+As az connectedk8s calls it (health_check_dp, get_helm_values): https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py
 
 Served under `dataplaneEndpoints.arcConfigEndpoint` of the cloud metadata.
 The repositoryPath names this emulator's OCI registry; clients insert `/v2/`

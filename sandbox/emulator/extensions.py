@@ -1,4 +1,6 @@
-"""Microsoft.KubernetesConfiguration/extensions on connected clusters (specs/azureml-extension.md §2, §6).
+"""Microsoft.KubernetesConfiguration/extensions on connected clusters.
+
+API: https://github.com/Azure/azure-rest-api-specs/blob/main/specification/kubernetesconfiguration/resource-manager/Microsoft.KubernetesConfiguration/stable/2023-05-01/extensions.json
 
 Create (PUT), PATCH with the service's merge rules (configurationSettings merge
 key-wise, configurationProtectedSettings are replaced as a whole), DELETE

@@ -1,4 +1,7 @@
-"""Microsoft.MachineLearningServices: workspaces (GET) and Kubernetes computes (specs/aml-compute.md §1, §7, §8).
+"""Microsoft.MachineLearningServices: workspaces (GET) and Kubernetes computes.
+
+API: https://github.com/Azure/azure-rest-api-specs/blob/main/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/machineLearningServices.json;
+prerequisites: https://learn.microsoft.com/azure/machine-learning/how-to-attach-kubernetes-to-workspace.
 
 Attach is a PUT of the compute (201 + Azure-AsyncOperation), detach a DELETE
 with `underlyingResourceAction=Detach`. The cluster must be an Arc cluster in
@@ -194,7 +197,8 @@ async def put_compute(req: ArmRequest) -> web.Response:
     previous = resources.body(req.ctx, cid)
     if previous is not None:
         resources.require_idle(req.ctx, cid)
-        # Updating an attached Kubernetes compute appears to succeed but does not (aml-compute.md §7).
+        # Updating an attached Kubernetes compute appears to succeed but does not:
+        # https://learn.microsoft.com/azure/machine-learning/known-issues/inferencing-updating-kubernetes-compute-appears-to-succeed
         op = _start(req, previous, ws, "update", provisioning=None)
         return json_response(previous, 200, req.ctx.operations.headers(op))
     kubernetes = dict(requested.get("properties") or {})

@@ -1,7 +1,8 @@
 """Microsoft.Relay: namespaces, hybrid connections, authorization rules and listKeys.
 
 What `az k8s-extension create` provisions for the Azure ML extension on Arc
-(specs/azureml-extension.md §1.5). Keys are generated once per rule and kept
+(https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py).
+Keys are generated once per rule and kept
 in the state file; they are never written to the request log.
 """
 

@@ -21,7 +21,7 @@ import tarfile
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional, one_line
 
 # From this agent version on the chart no longer creates the key Secret from a value: the client creates it
-# (az connectedk8s 1.11.2, specs/arc-connect.md §6.2).
+# (az connectedk8s 1.11.2).
 KEY_SECRET_ONLY_FROM = (1, 35, 3)
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
 

@@ -11,24 +11,17 @@
 - Secret azure-arc/azure-arc-connect-privatekey: the onboarding private key, written before the ARM resource
   exists and labelled so that helm adopts it (and namespace azure-arc) when the chart renders them;
 - the Arc CRDs and namespaces that a disconnect or a stale-agent cleanup removes.
-Every Kubernetes error becomes one ArcMLError line that names the call, the cluster and what to do.
-
-The calls are plain JSON over the kubernetes client's connection pool (its TLS, proxy and credentials, token
-refresh included) rather than its typed API classes: importing CoreV1Api alone costs seconds with the
-pydantic-based clients, on every run of the module.
+Every Kubernetes error is one KubernetesError line (_kube.client) that names the call, the cluster and what to do.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 import time
 from urllib.parse import quote
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import import_optional, one_line
-from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
-from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import send
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import OTHER, KubeClient, KubernetesError
 
 ARC_NAMESPACE = "azure-arc"
 RELEASE_NAMESPACE = "azure-arc-release"
@@ -45,6 +38,7 @@ ARC_CRDS = (
     "extensionconfigs.clusterconfig.azure.com",
     "gitconfigs.clusterconfig.azure.com",
 )
+CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 # How long a deleted CRD may stay Terminating before its finalizers are removed (az connectedk8s: 20 s).
 CRD_DELETE_GRACE = 20
 # The PATCH bodies here are JSON merge patches.
@@ -54,54 +48,34 @@ HELM_OWNERSHIP = {
     "labels": {"app.kubernetes.io/managed-by": "Helm"},
     "annotations": {"meta.helm.sh/release-name": RELEASE_NAME, "meta.helm.sh/release-namespace": RELEASE_NAMESPACE},
 }
-
-
-class KubeRest:
-    """JSON requests to the API server (_kube.send), each failure one KubernetesError line."""
-
-    def __init__(self, api_client, where):
-        self.where = where
-        self._api_client = api_client
-
-    def call(self, what, method, path, body=None, content_type="application/json", missing_ok=False, conflict_ok=False):
-        """The parsed JSON answer; None for a 404 (missing_ok) or 409 (conflict_ok); KubernetesError otherwise."""
-        urllib3 = import_optional("urllib3", "urllib3")
-
-        try:
-            response = send(self._api_client, method, path, body=body, content_type=content_type, retries=False)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise KubernetesError(
-                f"Cannot reach the Kubernetes API server of the cluster at {self.where} ({what}): "
-                f"{one_line(_reason(exc), limit=300)}. Check kubeconfig, context and that the API server is up."
-            ) from None
-        if (response.status == 404 and missing_ok) or (response.status == 409 and conflict_ok):
-            return None
-        text = response.data.decode("utf-8", "replace") if response.data else ""
-        if response.status >= 400:
-            raise api_error(what, self.where, response.status, text)
-        try:
-            return json.loads(text) if text.strip() else {}
-        except ValueError:
-            raise KubernetesError(f"Kubernetes {what} on the cluster at {self.where} answered with no JSON.") from None
+# What to do when an Arc call fails with this HTTP status.
+HINTS = {
+    403: "connecting a cluster to Azure Arc needs cluster-admin rights: use a kubeconfig user that has them",
+    OTHER: "check the cluster's state and re-run the task",
+}
 
 
 class ArcCluster:
     """The Arc objects of one cluster; `api_client` is a kubernetes.client.ApiClient, `where` names the cluster."""
 
     def __init__(self, api_client, where):
-        self.rest = KubeRest(api_client, where)
+        # No urllib3 retries: an API server that refuses the connection fails the task at once.
+        self.kube = KubeClient(api_client, where, retries=False)
         self.where = where
+
+    def _call(self, what, method, path, body=None, **options):
+        return self.kube.call(what, method, path, body=body, hints=HINTS, **options)
 
     # reads
 
     def server_version(self):
         """The API server's gitVersion; the first call, so an unreachable cluster fails here."""
-        return self.rest.call("GET /version", "GET", "/version").get("gitVersion")
+        return self._call("read the Kubernetes version", "GET", "/version").get("gitVersion")
 
     def cluster_config(self):
         """azure-clusterconfig's data, or None when the ConfigMap does not exist."""
-        config_map = self.rest.call(
-            f"GET configmap {ARC_NAMESPACE}/{CLUSTER_CONFIG}",
+        config_map = self._call(
+            f"read configmap {ARC_NAMESPACE}/{CLUSTER_CONFIG}",
             "GET",
             _namespaced(ARC_NAMESPACE, "configmaps", CLUSTER_CONFIG),
             missing_ok=True,
@@ -113,8 +87,8 @@ class ArcCluster:
 
         The caller must mask its secrets before anything else happens.
         """
-        secret = self.rest.call(
-            f"GET secret {ARC_NAMESPACE}/{KEY_SECRET}",
+        secret = self._call(
+            f"read secret {ARC_NAMESPACE}/{KEY_SECRET}",
             "GET",
             _namespaced(ARC_NAMESPACE, "secrets", KEY_SECRET),
             missing_ok=True,
@@ -132,7 +106,7 @@ class ArcCluster:
         return self._namespace(name) is not None
 
     def existing_arc_crds(self):
-        listed = self.rest.call("LIST customresourcedefinitions", "GET", CRD_PATH)
+        listed = self._call("list customresourcedefinitions", "GET", CRD_PATH)
         names = {(item.get("metadata") or {}).get("name") for item in listed.get("items") or []}
         return [name for name in ARC_CRDS if name in names]
 
@@ -157,7 +131,7 @@ class ArcCluster:
             "type": "Opaque",
             "stringData": {KEY_FIELD: key.private_key_pem},
         }
-        created = self.rest.call(
+        created = self._call(
             f"create secret {ARC_NAMESPACE}/{KEY_SECRET}",
             "POST",
             _namespaced(ARC_NAMESPACE, "secrets"),
@@ -170,7 +144,7 @@ class ArcCluster:
                 "running: another task is onboarding this cluster. Re-run when it has finished."
             )
         if created is None:
-            self.rest.call(
+            self._call(
                 f"replace secret {ARC_NAMESPACE}/{KEY_SECRET}",
                 "PUT",
                 _namespaced(ARC_NAMESPACE, "secrets", KEY_SECRET),
@@ -179,15 +153,15 @@ class ArcCluster:
 
     def delete_namespace(self, name):
         """Start deleting a namespace; False when it did not exist."""
-        done = self.rest.call(f"DELETE namespace {name}", "DELETE", _namespace_path(name), missing_ok=True)
+        done = self._call(f"delete namespace {name}", "DELETE", _namespace_path(name), missing_ok=True)
         return done is not None
 
     def delete_arc_crds(self):
         """Start deleting the Arc CRDs that exist; their names."""
         present = self.existing_arc_crds()
         for name in present:
-            self.rest.call(
-                f"DELETE customresourcedefinition {name}", "DELETE", f"{CRD_PATH}/{quote(name)}", missing_ok=True
+            self._call(
+                f"delete customresourcedefinition {name}", "DELETE", f"{CRD_PATH}/{quote(name)}", missing_ok=True
             )
         return present
 
@@ -204,7 +178,7 @@ class ArcCluster:
             crds = self.existing_arc_crds()
             if crds and not unstuck and clock() - started >= CRD_DELETE_GRACE:
                 for name in crds:
-                    self.rest.call(
+                    self._call(
                         f"remove the finalizers of customresourcedefinition {name}",
                         "PATCH",
                         f"{CRD_PATH}/{quote(name)}",
@@ -234,7 +208,7 @@ class ArcCluster:
                 "kind": "Namespace",
                 "metadata": dict(_helm_owned_metadata(), name=ARC_NAMESPACE),
             }
-            created = self.rest.call(
+            created = self._call(
                 f"create namespace {ARC_NAMESPACE}", "POST", "/api/v1/namespaces", body, conflict_ok=True
             )
             if created is not None:
@@ -252,7 +226,7 @@ class ArcCluster:
             annotations.get(k) == v for k, v in wanted["annotations"].items()
         ):
             return
-        self.rest.call(
+        self._call(
             f"label namespace {ARC_NAMESPACE} for helm",
             "PATCH",
             _namespace_path(ARC_NAMESPACE),
@@ -261,10 +235,7 @@ class ArcCluster:
         )
 
     def _namespace(self, name):
-        return self.rest.call(f"GET namespace {name}", "GET", _namespace_path(name), missing_ok=True)
-
-
-CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        return self._call(f"read namespace {name}", "GET", _namespace_path(name), missing_ok=True)
 
 
 def _namespace_path(name):
@@ -278,27 +249,3 @@ def _namespaced(namespace, kind, name=None):
 
 def _helm_owned_metadata():
     return {"labels": dict(HELM_OWNERSHIP["labels"]), "annotations": dict(HELM_OWNERSHIP["annotations"])}
-
-
-def api_error(what, where, status, text):
-    """The KubernetesError for an HTTP error answer (a Status object, usually) to the call `what`."""
-    try:
-        message = (json.loads(text) or {}).get("message") or text
-    except (TypeError, ValueError, AttributeError):
-        message = text
-    if status == 401:
-        advice = "Check the credentials of the kubeconfig user (token, client certificate)."
-    elif status == 403:
-        advice = "Connecting a cluster to Azure Arc needs cluster-admin rights: use a kubeconfig user that has them."
-    else:
-        advice = "Check the cluster's state and re-run the task."
-    return KubernetesError(
-        f"Kubernetes {what} failed on the cluster at {where}: HTTP {status}: {one_line(message, limit=400)}. " + advice,
-        status=status,
-    )
-
-
-def _reason(exc):
-    """The innermost cause of a urllib3 error (MaxRetryError wraps the real one)."""
-    reason = getattr(exc, "reason", None)
-    return reason if reason is not None else exc

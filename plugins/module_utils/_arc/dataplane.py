@@ -5,7 +5,7 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""The Arc configuration data plane (specs/arc-connect.md §5): which agent chart, with which values.
+"""The Arc configuration data plane: which agent chart, with which values.
 
 `https://<location>.dp.kubernetesconfiguration.azure.<suffix>` in the public clouds, or the metadata's
 `dataplaneEndpoints.arcConfigEndpoint`; called with a token for the cloud's management audience, through

@@ -5,7 +5,7 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""Is this cluster already onboarded, and to what? (specs/arc-connect.md §6.1 and §14).
+"""Is this cluster already onboarded, and to what?
 
 `detect()` turns what the task observed (the ARM resource, the `azure-arc` helm release, the
 `azure-arc/azure-clusterconfig` ConfigMap, the onboarding key Secret) into a Plan: the detected situation,
@@ -33,7 +33,9 @@ resource is this cluster's and finishes the job instead of refusing ("unfinished
 
 from __future__ import annotations
 
-RELEASE_NAME = "azure-arc"
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import RELEASE_NAME
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.resource import is_connected, is_provisioned
+
 DEPLOYED = "deployed"
 BUSY_STATUSES = frozenset(("pending-install", "pending-upgrade", "pending-rollback", "uninstalling"))
 
@@ -114,8 +116,6 @@ def config_identity(config):
 
 
 def detect(observed, force=False):
-    from ansible_collections.hci.arc_ml.plugins.module_utils._arc.resource import is_connected, is_provisioned
-
     resource, release = observed.resource, observed.release
     if is_provisioned(resource):
         return Plan(PLATFORM_MANAGED)

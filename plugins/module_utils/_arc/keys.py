@@ -5,7 +5,7 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""The Arc onboarding key pair (specs/arc-connect.md §3).
+"""The Arc onboarding key pair.
 
 ARM keeps only the public half, as `properties.agentPublicKeyCertificate`: standard base64 of the DER
 PKCS#1 RSAPublicKey (not SubjectPublicKeyInfo, not a certificate, despite the name). The private half goes

@@ -7,9 +7,9 @@
 
 """The ARM side of an Arc connected cluster: paths, request bodies, drift, and how results show it.
 
-specs/arc-connect.md §4 and §10: PUT creates or replaces the whole resource (so a re-PUT starts from the
-GET result and keeps the public key), PATCH changes only tags and properties.{distribution,
-distributionVersion, azureHybridBenefit, gateway}. Everything here is pure: no request is made.
+PUT creates or replaces the whole resource (so a re-PUT starts from the GET result and keeps the public key),
+PATCH changes only tags and properties.{distribution, distributionVersion, azureHybridBenefit, gateway}.
+Everything here is pure: no request is made.
 """
 
 from __future__ import annotations
@@ -74,9 +74,15 @@ def check_names(name, resource_group):
 
 
 class Desired:
-    """What the task asks for; None means "leave as it is" (new resources then get Azure's default)."""
+    """What the task asks for; None means "leave as it is" (new resources then get Azure's default).
 
-    def __init__(self, location=None, tags=None, distribution=None, infrastructure=None, agent_auto_upgrade=None):
+    `name` is the resource name as the task spells it, for the lines that report a write.
+    """
+
+    def __init__(
+        self, name=None, location=None, tags=None, distribution=None, infrastructure=None, agent_auto_upgrade=None
+    ):
+        self.name = name
         self.location = location
         self.tags = None if tags is None else {str(k): str(v) for k, v in tags.items()}
         self.distribution = distribution
@@ -173,22 +179,31 @@ def writable(resource):
     return body
 
 
-class Update:
-    """How to bring an existing resource to the desired state.
+class Write:
+    """The one ARM write that brings the resource to what the task asks.
 
-    `changes` names what differs; `patch` is a PATCH body or None, `put` a full PUT body or None (at most
-    one is set); `after` is the resource as it will be (for diff and check mode).
+    `put` is a full PUT body or None, `patch` a PATCH body or None (at most one is set); `changes` names what
+    differs from the existing resource; `after` is the resource as it will be (for diff and check mode);
+    `action` is the line the task reports for the write, None when nothing needs writing.
     """
 
-    def __init__(self, changes, patch, put, after):
-        self.changes = changes
-        self.patch = patch
-        self.put = put
+    def __init__(self, after, put=None, patch=None, changes=(), action=None):
         self.after = after
+        self.put = put
+        self.patch = patch
+        self.changes = list(changes)
+        self.action = action
 
     @property
     def needed(self):
         return bool(self.patch or self.put)
+
+
+def plan_create(desired, location, public_key_certificate, resource_id):
+    """The PUT that creates the connected cluster `desired.name` in `location`."""
+    body = new_body(desired, location, public_key_certificate)
+    after = dict(body, id=resource_id, name=desired.name)
+    return Write(after, put=body, action=f"create connected cluster {desired.name}")
 
 
 def plan_update(current, desired, public_key_certificate=None):
@@ -224,15 +239,17 @@ def plan_update(current, desired, public_key_certificate=None):
         after_properties["agentPublicKeyCertificate"] = public_key_certificate
 
     if not changes:
-        return Update([], None, None, after)
+        return Write(after)
     if set(changes) <= PATCHABLE:
         patch = {}
         if "tags" in changes:
             patch["tags"] = dict(desired.tags)
         if "distribution" in changes:
             patch["properties"] = {"distribution": desired.distribution}
-        return Update(changes, patch, None, after)
-    return Update(changes, None, writable(after), after)
+        action = f"update connected cluster {desired.name} ({', '.join(changes)})"
+        return Write(after, patch=patch, changes=changes, action=action)
+    action = f"replace connected cluster {desired.name} ({', '.join(changes)})"
+    return Write(after, put=writable(after), changes=changes, action=action)
 
 
 def check_location(current, desired):

@@ -5,7 +5,7 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""The helm values of the Arc agents release (specs/arc-connect.md §5.2, §6.2, §6.3).
+"""The helm values of the Arc agents release.
 
 az connectedk8s passes each value with `--set key=value`; here they all go into one values file (which
 HelmRunner writes 0600 and removes), so nothing reaches a command line and no `,` or `/` escaping is
@@ -97,7 +97,7 @@ class Proxy:
         return found
 
     def values(self):
-        """The legacy proxy values the agent chart reads (§6.3)."""
+        """The legacy proxy values the agent chart reads."""
         if not self.enabled:
             return {}
         chart_global = {"isProxyEnabled": True}
@@ -147,7 +147,7 @@ def agent_values(
 
 def custom_cloud_values(metadata, resource, location, registry_host):
     """The endpoint overrides az connectedk8s adds when the cloud metadata names an Arc config endpoint
-    (disconnected Azure Local, sovereign clouds; §6.2). {} for a cloud without one.
+    (disconnected Azure Local, sovereign clouds). {} for a cloud without one.
 
     metadata: the /metadata/endpoints document; resource: the connected cluster (for its identity).
     """

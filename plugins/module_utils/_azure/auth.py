@@ -24,12 +24,21 @@ from __future__ import annotations
 import os
 import re
 
+from ansible.module_utils.basic import env_fallback
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import (
+    ArmClient,
+    create_pipeline_client,
+    fetch_json,
+    new_correlation_id,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud import resolve_cloud, scope_for
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import (
     ArcMLError,
     import_optional,
     one_line,
     redact,
 )
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.version import USER_AGENT
 
 AUTH_SOURCES = ("auto", "parameters", "env", "msi", "cli")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -37,8 +46,6 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 
 def azure_auth_argument_spec():
     """The options documented by the hci.arc_ml.azure_auth doc fragment."""
-    from ansible.module_utils.basic import env_fallback
-
     return dict(
         auth_source=dict(
             type="str",
@@ -101,6 +108,26 @@ class ServicePrincipal:
         )
 
 
+# Where each source keeps a service principal's settings: field of ServicePrincipal -> option or variable name.
+_OPTION_NAMES = {
+    "tenant": "tenant",
+    "client_id": "client_id",
+    "secret": "secret",
+    "certificate_path": "certificate_path",
+    "federated_token_file": "federated_token_file",
+    "certificate_password": "certificate_password",
+}
+# AWX's Azure credential injects no certificate or token file.
+_AWX_ENV_NAMES = {"tenant": "AZURE_TENANT", "client_id": "AZURE_CLIENT_ID", "secret": "AZURE_SECRET"}
+_IDENTITY_ENV_NAMES = {
+    "tenant": "AZURE_TENANT_ID",
+    "client_id": "AZURE_CLIENT_ID",
+    "secret": "AZURE_CLIENT_SECRET",
+    "certificate_path": "AZURE_CLIENT_CERTIFICATE_PATH",
+    "federated_token_file": "AZURE_FEDERATED_TOKEN_FILE",
+    "certificate_password": "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+}
+_CREDENTIAL_FIELDS = ("secret", "certificate_path", "federated_token_file")
 _PARAMETER_NAMES = ("client_id", "tenant", "secret", "certificate_path", "federated_token_file")
 
 
@@ -110,39 +137,14 @@ def service_principal_from_params(params):
     if not given or given in (["client_id"], ["tenant"]):
         # client_id alone names a user-assigned managed identity; tenant alone only steers the CLI.
         return None
-    return _complete(
-        "module options",
-        {
-            "tenant": params.get("tenant"),
-            "client_id": params.get("client_id"),
-            "secret": params.get("secret"),
-            "certificate_path": params.get("certificate_path"),
-            "federated_token_file": params.get("federated_token_file"),
-        },
-        names={
-            "tenant": "tenant",
-            "client_id": "client_id",
-            "credential": "secret, certificate_path or federated_token_file",
-        },
-        certificate_password=params.get("certificate_password"),
-    )
+    return _complete("module options", params, _OPTION_NAMES)
 
 
 def service_principal_from_awx_env(environ):
     """AZURE_CLIENT_ID + AZURE_SECRET + AZURE_TENANT, as AWX's Azure credential injects them."""
     if not environ.get("AZURE_SECRET"):
         return None
-    return _complete(
-        "environment (AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT)",
-        {
-            "tenant": environ.get("AZURE_TENANT"),
-            "client_id": environ.get("AZURE_CLIENT_ID"),
-            "secret": environ.get("AZURE_SECRET"),
-            "certificate_path": None,
-            "federated_token_file": None,
-        },
-        names={"tenant": "AZURE_TENANT", "client_id": "AZURE_CLIENT_ID", "credential": "AZURE_SECRET"},
-    )
+    return _complete("environment (AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT)", environ, _AWX_ENV_NAMES)
 
 
 def service_principal_from_identity_env(environ):
@@ -156,39 +158,26 @@ def service_principal_from_identity_env(environ):
     ):
         # The AKS workload-identity webhook injects these three together; a token file alone is not ours to use.
         return None
-    return _complete(
-        "environment (azure-identity names)",
-        {
-            "tenant": environ.get("AZURE_TENANT_ID"),
-            "client_id": environ.get("AZURE_CLIENT_ID"),
-            "secret": environ.get("AZURE_CLIENT_SECRET"),
-            "certificate_path": environ.get("AZURE_CLIENT_CERTIFICATE_PATH"),
-            "federated_token_file": environ.get("AZURE_FEDERATED_TOKEN_FILE"),
-        },
-        names={
-            "tenant": "AZURE_TENANT_ID",
-            "client_id": "AZURE_CLIENT_ID",
-            "credential": "AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE",
-        },
-        certificate_password=environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
-    )
+    return _complete("environment (azure-identity names)", environ, _IDENTITY_ENV_NAMES)
 
 
-def _complete(origin, values, names, certificate_password=None):
-    missing = [names[key] for key in ("tenant", "client_id") if not values[key]]
-    credentials = [key for key in ("secret", "certificate_path", "federated_token_file") if values[key]]
+def _complete(origin, source, names):
+    """The ServicePrincipal `source` holds under `names`; an error when it is half-configured or ambiguous."""
+    values = {field: source.get(name) for field, name in names.items()}
+    *other_credentials, last_credential = [names[field] for field in _CREDENTIAL_FIELDS if field in names]
+    credential_choice = f"{', '.join(other_credentials)} or {last_credential}" if other_credentials else last_credential
+    missing = [names[field] for field in ("tenant", "client_id") if not values[field]]
+    credentials = [field for field in _CREDENTIAL_FIELDS if values.get(field)]
     if not credentials:
-        missing.append(names["credential"])
+        missing.append(credential_choice)
     if missing:
         raise AzureCredentialsError(
             "Incomplete service principal in {}: {} not set. Set all of tenant, client id and one credential, "
             "or none of them.".format(origin, " and ".join(missing))
         )
     if len(credentials) > 1:
-        raise AzureCredentialsError(
-            "Ambiguous service principal in {}: set only one of {}.".format(origin, names["credential"])
-        )
-    return ServicePrincipal(origin, certificate_password=certificate_password, **values)
+        raise AzureCredentialsError(f"Ambiguous service principal in {origin}: set only one of {credential_choice}.")
+    return ServicePrincipal(origin, **values)
 
 
 class CredentialPlan:
@@ -268,8 +257,6 @@ def build_credential(plan, cloud, ca_bundle=None, transport=None):
 
 
 def _build_credential(identity, plan, cloud, ca_bundle, transport):
-    from ansible_collections.hci.arc_ml.plugins.module_utils._common.version import USER_AGENT
-
     common = {"connection_verify": ca_bundle or True, "user_agent": USER_AGENT}
     if transport is not None:
         common["transport"] = transport
@@ -379,9 +366,6 @@ class AzureContext:
 
         `transport` (an azure-core HttpTransport) replaces the network in tests for ARM and metadata calls.
         """
-        from ansible_collections.hci.arc_ml.plugins.module_utils._azure import arm as _arm
-        from ansible_collections.hci.arc_ml.plugins.module_utils._azure import cloud as _cloud
-
         subscription_id = params.get("subscription_id")
         if require_subscription or subscription_id:
             subscription_id = check_subscription_id(subscription_id)
@@ -389,10 +373,10 @@ class AzureContext:
         ca_bundle = params.get("ca_bundle")
         if ca_bundle and not os.path.isfile(ca_bundle):
             raise ArcMLError(f"ca_bundle {ca_bundle} is not a readable file.")
-        correlation_id = _arm.new_correlation_id()
-        cloud = _cloud.resolve_cloud(
+        correlation_id = new_correlation_id()
+        cloud = resolve_cloud(
             params.get("cloud_environment"),
-            lambda url: _arm.fetch_json(url, correlation_id, ca_bundle=ca_bundle, transport=transport),
+            lambda url: fetch_json(url, correlation_id, ca_bundle=ca_bundle, transport=transport),
         )
         credential = build_credential(plan, cloud, ca_bundle, transport)
         authenticate(plan, credential, cloud)
@@ -407,11 +391,8 @@ class AzureContext:
 
     def client(self, base_url, audience=None):
         """An ArmClient for another endpoint of this cloud (e.g. the Arc config data plane), same policies."""
-        from ansible_collections.hci.arc_ml.plugins.module_utils._azure import arm as _arm
-        from ansible_collections.hci.arc_ml.plugins.module_utils._azure import cloud as _cloud
-
-        scope = _cloud.scope_for(audience) if audience else self.cloud.arm_scope
-        pipeline_client = _arm.create_pipeline_client(
+        scope = scope_for(audience) if audience else self.cloud.arm_scope
+        pipeline_client = create_pipeline_client(
             base_url,
             self.correlation_id,
             ca_bundle=self.ca_bundle,
@@ -419,7 +400,7 @@ class AzureContext:
             scope=scope,
             transport=self._transport,
         )
-        return _arm.ArmClient(
+        return ArmClient(
             pipeline_client,
             base_url,
             self.correlation_id,

@@ -7,8 +7,9 @@
 
 """The azure-core pieces we replace: the retry policy and the LRO polling loop.
 
-_arm.py imports this file only when it builds a client, after checking that azure-core and
-azure-mgmt-core are installed; the guarded import keeps it importable without them.
+Importing this file loads no SDK (module start-up stays fast): the retry policy needs nothing from
+azure-core's HTTPPolicy but the `next` link the pipeline sets, and the polling class, which must extend
+azure-mgmt-core's ARMPolling, is defined on first use.
 
 What azure-core 1.41's RetryPolicy does, and the gaps filled here:
 - it sleeps for any Retry-After with no upper bound, and checks its 7-day timeout with the wall clock;
@@ -28,28 +29,18 @@ wait_sleep), within the task's wait deadline.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import ssl
 import time
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureConnectionError, retry_after_seconds
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors import (
+    AzureConnectionError,
+    retry_after_seconds,
+)
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import one_line
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Deadline
-
-try:
-    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-    from azure.core.pipeline.policies import HTTPPolicy
-    from azure.mgmt.core.polling.arm_polling import ARMPolling
-except ImportError:
-    HTTPPolicy = ARMPolling = object
-
-    class ServiceRequestError(Exception):
-        """Stand-in so this file imports without azure-core."""
-
-    class ServiceResponseError(Exception):
-        """Stand-in so this file imports without azure-core."""
-
 
 RETRY_STATUSES = frozenset((408, 429, 500, 502, 503, 504))
 NOT_ACTED_ON_STATUSES = frozenset((408, 429, 503))
@@ -76,17 +67,22 @@ class RetrySettings:
         self.backoff_max = backoff_max
 
 
-class ArmRetryPolicy(HTTPPolicy):
-    """Retries throttling, server errors and connection errors, honouring Retry-After within a budget."""
+class ArmRetryPolicy:
+    """Retries throttling, server errors and connection errors, honouring Retry-After within a budget.
+
+    An azure-core HTTP policy: the pipeline sets `next` to the rest of the chain and calls `send`.
+    """
 
     def __init__(self, settings=None, clock=None, sleep=None, jitter=None):
-        super().__init__()
+        self.next = None
         self.settings = settings or RetrySettings()
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
         self._jitter = jitter or random.random
 
     def send(self, request):
+        from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+
         method = request.http_request.method.upper()
         repeatable = _repeatable(method, request.http_request.url)
         deadline = Deadline(self.settings.budget, self._clock)
@@ -146,28 +142,37 @@ class ArmRetryPolicy(HTTPPolicy):
         return ceiling / 2 + self._jitter() * ceiling / 2
 
 
-class DeadlinePolling(ARMPolling):
-    """ARMPolling whose every status request waits for Retry-After (else a pause growing to wait_sleep).
+def deadline_polling(waiter, what, final_state_via=None):
+    """An ARMPolling whose every status request waits for Retry-After (else a pause growing to wait_sleep).
 
-    No wait runs past the task's deadline.
+    No wait runs past the task's deadline. `what` names the operation in wait messages.
     """
+    return _deadline_polling_class()(waiter, what, final_state_via)
 
-    def __init__(self, waiter, what, final_state_via=None):
-        options = {"final-state-via": final_state_via} if final_state_via else None
-        super().__init__(timeout=waiter.interval, lro_options=options)
-        self._waiter = waiter
-        self._what = what
-        self._polls = 0
 
-    def update_status(self):
-        # Waiting here rather than in _delay() also covers the first poll, which ARMPolling sends at once.
-        headers = self._pipeline_response.http_response.headers
-        self._polls += 1
-        self._waiter.before_next_poll(self._what, self.status(), retry_after_seconds(headers), self._polls)
-        super().update_status()
+@functools.cache
+def _deadline_polling_class():
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
 
-    def _delay(self):
-        """update_status() has already waited."""
+    class DeadlinePolling(ARMPolling):
+        def __init__(self, waiter, what, final_state_via=None):
+            options = {"final-state-via": final_state_via} if final_state_via else None
+            super().__init__(timeout=waiter.interval, lro_options=options)
+            self._waiter = waiter
+            self._what = what
+            self._polls = 0
+
+        def update_status(self):
+            # Waiting here rather than in _delay() also covers the first poll, which ARMPolling sends at once.
+            headers = self._pipeline_response.http_response.headers
+            self._polls += 1
+            self._waiter.before_next_poll(self._what, self.status(), retry_after_seconds(headers), self._polls)
+            super().update_status()
+
+        def _delay(self):
+            """update_status() has already waited."""
+
+    return DeadlinePolling
 
 
 def _repeatable(method, url):

@@ -18,6 +18,7 @@ from __future__ import annotations
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.settings import ClusterFacts
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, one_line
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubeClient, KubernetesError
 
 CLUSTER_API_VERSIONS = {"connectedClusters": "2024-01-01", "managedClusters": "2024-09-01"}
 LINUX_SELECTOR = "kubernetes.io/os=linux"
@@ -73,12 +74,12 @@ def schedulable_linux_nodes(nodes):
 
 def linux_node_count(api_client, describe, node_selector=None):
     """The schedulable Linux nodes (matching `node_selector`) of the cluster behind `api_client`."""
-    # ClusterApi sends plain JSON requests: the typed CoreV1Api would import every core model (about 0.7 s).
-    from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import ClusterApi, KubeApiError
-
+    selector = label_selector(node_selector)
     try:
-        nodes = ClusterApi(api_client).list_nodes(label_selector(node_selector))
-    except KubeApiError as exc:
+        listed = KubeClient(api_client).call(
+            f"list nodes matching {selector!r}", "GET", "/api/v1/nodes", query={"labelSelector": selector}
+        )
+    except KubernetesError as exc:
         if exc.status is None:
             raise ArcMLError(
                 f"Cannot reach the Kubernetes API ({describe}) to count the nodes: {one_line(exc.message, limit=300)}. "
@@ -88,4 +89,4 @@ def linux_node_count(api_client, describe, node_selector=None):
             f"Cannot list the nodes of the cluster ({describe}) to count them: {exc.message}. "
             "The credentials need permission to list nodes, or set node_count_source: azure."
         ) from None
-    return schedulable_linux_nodes(nodes)
+    return schedulable_linux_nodes(listed.get("items") or [])

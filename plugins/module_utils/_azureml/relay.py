@@ -7,8 +7,9 @@
 
 """The Azure Relay hybrid connection the Azure ML extension on Arc talks through (Microsoft.Relay, thin REST).
 
-What az k8s-extension does for Microsoft.AzureML.Kubernetes (specs/azureml-extension.md §1.5): a namespace
-named after cluster, subscription and resource group, a hybrid connection named after the cluster that
+What az k8s-extension does for Microsoft.AzureML.Kubernetes
+(https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py):
+a namespace named after cluster, subscription and resource group, a hybrid connection named after the cluster that
 requires client authorization, the rule `azureml_rw` (Manage, Send, Listen) on it, and that rule's primary
 connection string. Found first, created only when missing, never modified (changing the namespace breaks
 attached computes). A run that finds everything makes one call: listKeys.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 API_VERSION = "2021-11-01"
@@ -48,28 +50,18 @@ def default_namespace(cluster_name, subscription_id, resource_group):
     return valid_name(f"{cluster_name}-{subscription_id}-{resource_group}-relay")
 
 
-class RelayTarget:
+class RelayTarget(GroupResource):
     """Where the hybrid connection is (or will be)."""
 
     def __init__(self, subscription_id, resource_group, namespace, hybrid_connection, rule=RULE_NAME):
-        self.subscription_id = subscription_id
-        self.resource_group = resource_group
+        super().__init__(subscription_id, resource_group)
         self.namespace = namespace
         self.hybrid_connection = hybrid_connection
         self.rule = rule
 
     @property
     def namespace_path(self):
-        return resource_path(
-            "subscriptions",
-            self.subscription_id,
-            "resourceGroups",
-            self.resource_group,
-            "providers",
-            "Microsoft.Relay",
-            "namespaces",
-            self.namespace,
-        )
+        return self.resource_path("Microsoft.Relay", "namespaces", self.namespace)
 
     @property
     def hybrid_connection_path(self):
@@ -81,9 +73,8 @@ class RelayTarget:
 
     @property
     def hybrid_connection_id(self):
-        return (
-            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/Microsoft.Relay/"
-            f"namespaces/{self.namespace}/hybridConnections/{self.hybrid_connection}"
+        return self.resource_id(
+            "Microsoft.Relay", "namespaces", self.namespace, "hybridConnections", self.hybrid_connection
         )
 
 

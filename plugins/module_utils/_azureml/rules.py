@@ -7,7 +7,9 @@
 
 """The checks `az k8s-extension create` runs for Microsoft.AzureML.Kubernetes, with its exact messages.
 
-specs/azureml-extension.md §1.3 (k8s-extension 1.6.1). Every check runs before any Azure call. Each error
+Source: the extension's validation in az k8s-extension 1.6.1,
+https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py.
+Every check runs before any Azure call. Each error
 starts with the CLI's text, verbatim (its missing spaces included, so that a search for the message finds
 Microsoft's troubleshooting pages), followed by what to set in this module. Values are looked up in the
 configuration settings first, then in the protected settings; booleans are "true" in any case, as in az.

@@ -7,7 +7,9 @@
 
 """The Azure ML extension's settings, built the way `az k8s-extension create` builds them (no I/O).
 
-specs/azureml-extension.md §1.2. Three steps:
+Source: `Create` in az k8s-extension's
+https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py.
+Three steps:
 1. requested(): the module's friendly options and raw settings, merged into the CLI's keys;
 2. configure(): after validation, what az derives from the request alone: training/inference flags,
    the scoring front end's service type, SSL (PEM files read and base64-encoded into protected settings);
@@ -26,7 +28,9 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.rules import i
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import normalize_settings, same_value
 
-EXTENSION_TYPE = "microsoft.azureml.kubernetes"
+# The extension type as Microsoft documents it. Azure compares extension types without regard to case; az
+# k8s-extension sends them in lower case, and so does azureml_extension (EXTENSION_TYPE.lower()).
+EXTENSION_TYPE = "Microsoft.AzureML.Kubernetes"
 DEFAULT_RELEASE_TRAIN = "stable"
 SMALL_CLUSTER_NODES = 3
 # Settings holding ARM ids or locations: compared without regard to case.

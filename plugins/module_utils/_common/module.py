@@ -195,8 +195,8 @@ class ArcMLModule:
         self.exit()
 
 
-def write(module, operation):
-    """Run one write and mark the task changed, unless the service refused the request.
+def write(module, operation, action=None):
+    """Run one write; mark the task changed, recording `action` (see act()), unless the service refused it.
 
     ARM and the Kubernetes API answer a refused request with an HTTP error before acting on it; an error
     without an HTTP status (the operation ended Failed, the wait timed out, the connection dropped) comes
@@ -205,7 +205,15 @@ def write(module, operation):
     try:
         result = operation()
     except ArcMLError as exc:
-        module.set_changed(getattr(exc, "status", None) is None)
+        if getattr(exc, "status", None) is None:
+            _acted(module, action)
         raise
-    module.set_changed()
+    _acted(module, action)
     return result
+
+
+def _acted(module, action):
+    if action:
+        module.act(action)
+    else:
+        module.set_changed()

@@ -7,7 +7,9 @@
 
 """Azure ML computes over ARM: read, list, attach (PUT, LRO) and detach (DELETE ?underlyingResourceAction=Detach).
 
-Thin REST on the collection's ArmClient (specs/aml-compute.md §1, §6): the stable api-version that
+Thin REST on the collection's ArmClient (the API:
+https://github.com/Azure/azure-rest-api-specs/blob/main/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/machineLearningServices.json):
+the stable api-version that
 defines the Kubernetes compute, Azure-AsyncOperation polling within the task's wait deadline, and the
 service's errors with what to do next. A detach never passes `Delete`: the cluster and its Azure ML
 extension stay as they are.
@@ -16,13 +18,13 @@ extension stay as they are.
 from __future__ import annotations
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.settings import EXTENSION_TYPE
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, one_line
 
 API_VERSION = "2025-12-01"
 BUSY_STATES = ("Creating", "Updating", "Deleting")
 # What azureml-core's wait_for_completion(show_output=True) printed when an attach succeeded.
 SUCCEEDED_MESSAGE = 'Provisioning operation finished, operation "Succeeded"'
-EXTENSION_TYPE = "Microsoft.AzureML.Kubernetes"
 
 
 class ComputeError(ArcMLError):

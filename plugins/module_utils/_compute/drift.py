@@ -12,7 +12,8 @@ namespace, and, only when the task sets them, the description, the identity (typ
 user-assigned identity ids as a case-insensitive set), the default instance type and the instance
 types (quantities by value: "1" equals "1000m"). A compute whose provisioning ended Failed drifts too.
 An attached Kubernetes compute cannot be updated in place (a PUT "appears to succeed but does not",
-specs/aml-compute.md §7), so drift is only ever fixed by detaching and attaching again.
+https://learn.microsoft.com/azure/machine-learning/known-issues/inferencing-updating-kubernetes-compute-appears-to-succeed),
+so drift is only ever fixed by detaching and attaching again.
 """
 
 from __future__ import annotations

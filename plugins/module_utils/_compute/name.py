@@ -5,7 +5,10 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""The Azure ML compute name rule, checked before any request (specs/aml-compute.md §8).
+"""The Azure ML compute name rule, checked before any request.
+
+Sources: https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftmachinelearningservices,
+the service's 400 text, and the computes path pattern in the API from 2026-03-01 on.
 
 The sources disagree: the service's own error says 2-16 characters, letters, digits and '-', a letter
 first and a letter or digit last; the API's path pattern from api-version 2026-03-01 on says 3-24

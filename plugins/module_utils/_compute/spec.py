@@ -7,7 +7,9 @@
 
 """A Kubernetes compute as asked for and as attached: validation, the attach body, views and facts.
 
-Shapes (specs/aml-compute.md §1.3): `Microsoft.MachineLearningServices/workspaces/computes` with
+Shapes (ComputeResource and Kubernetes in
+https://github.com/Azure/azure-rest-api-specs/blob/main/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/machineLearningServices.json):
+`Microsoft.MachineLearningServices/workspaces/computes` with
 `properties.computeType = "Kubernetes"`, the cluster's ARM id in `properties.resourceId`, and the
 Kubernetes settings in `properties.properties` (namespace, defaultInstanceType, instanceTypes).
 The body follows what azureml-core's attach sent (location = the workspace's, no computeLocation,

@@ -12,7 +12,7 @@
 itself) and each file name in (config.json, project.json), it walks from `path` up to the filesystem
 root and takes the first match, so a `.azureml/config.json` in any parent beats a `./config.json`.
 The file holds `subscription_id`, `resource_group` and `workspace_name`, or the legacy `Scope` (the
-workspace's ARM id). specs/aml-compute.md §9.
+workspace's ARM id). `MLClient.from_config`: https://github.com/Azure/azure-sdk-for-python/blob/main/sdk/ml/azure-ai-ml/azure/ai/ml/_ml_client.py.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import json
 import os
 import re
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import check_subscription_id
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, one_line
 
 CONFIG_DIRECTORIES = (".azureml", "aml_config", None)
 CONFIG_FILE_NAMES = ("config.json", "project.json")
 # Path pattern of workspaceName in the API (2025-12-01).
 WORKSPACE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _REQUIRED_KEYS = ("subscription_id", "resource_group", "workspace_name")
 
 
@@ -36,28 +36,18 @@ class WorkspaceConfigError(ArcMLError):
     """The workspace options or the workspace config file cannot be used."""
 
 
-class Workspace:
+class Workspace(GroupResource):
     """An Azure ML workspace by subscription, resource group and name; `config_file` when read from one."""
 
     def __init__(self, subscription_id, resource_group, name, config_file=None):
-        self.subscription_id = subscription_id
-        self.resource_group = resource_group
+        super().__init__(subscription_id, resource_group)
         self.name = name
         self.config_file = config_file
 
     @property
     def path(self):
-        """The workspace's ARM id."""
-        return resource_path(
-            "subscriptions",
-            self.subscription_id,
-            "resourceGroups",
-            self.resource_group,
-            "providers",
-            "Microsoft.MachineLearningServices",
-            "workspaces",
-            self.name,
-        )
+        """The workspace's ARM id, as a request path."""
+        return self.resource_path("Microsoft.MachineLearningServices", "workspaces", self.name)
 
     def facts(self):
         """What a task returns about the workspace it used."""
@@ -149,10 +139,14 @@ def read_config_file(path):
             )
         values = tuple(str(config[key]) for key in _REQUIRED_KEYS)
     subscription_id, resource_group, name = values
-    if not _GUID.match(subscription_id):
-        raise WorkspaceConfigError(f"subscription_id {subscription_id!r} in workspace config {path} is not a GUID.")
+    try:
+        subscription_id = check_subscription_id(subscription_id)
+    except ArcMLError:
+        raise WorkspaceConfigError(
+            f"subscription_id {subscription_id!r} in workspace config {path} is not a GUID."
+        ) from None
     check_workspace_name(name, f"workspace_name in {path}")
-    return Workspace(subscription_id.lower(), resource_group, name, config_file=str(path))
+    return Workspace(subscription_id, resource_group, name, config_file=str(path))
 
 
 def check_workspace_name(name, what="workspace_name"):
@@ -171,8 +165,6 @@ def workspace_from_params(params, cwd=None):
     """
     if params.get("workspace_config"):
         return read_config_file(find_config_file(params["workspace_config"], cwd))
-    from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import check_subscription_id
-
     name = check_workspace_name(params.get("workspace_name"))
     if not params.get("resource_group"):
         raise WorkspaceConfigError("resource_group (the workspace's resource group) is required with workspace_name.")

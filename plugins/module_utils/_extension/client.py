@@ -17,6 +17,7 @@ error format with the request id. The SDK would add a large import to every task
 from __future__ import annotations
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, is_absent, resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import FINGERPRINT_KEY
 
 API_VERSION = "2024-11-01"
@@ -26,12 +27,11 @@ CLUSTER_TYPES = {
 }
 
 
-class ClusterRef:
+class ClusterRef(GroupResource):
     """The cluster an extension belongs to."""
 
     def __init__(self, subscription_id, resource_group, cluster_type, cluster_name):
-        self.subscription_id = subscription_id
-        self.resource_group = resource_group
+        super().__init__(subscription_id, resource_group)
         self.cluster_type = cluster_type
         self.cluster_name = cluster_name
 
@@ -42,23 +42,11 @@ class ClusterRef:
     @property
     def id(self):
         """The ARM id the way az k8s-extension writes it into the extension's settings."""
-        return (
-            f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}/providers/"
-            f"{self.provider}/{self.cluster_type}/{self.cluster_name}"
-        )
+        return self.resource_id(self.provider, self.cluster_type, self.cluster_name)
 
     @property
     def path(self):
-        return resource_path(
-            "subscriptions",
-            self.subscription_id,
-            "resourceGroups",
-            self.resource_group,
-            "providers",
-            self.provider,
-            self.cluster_type,
-            self.cluster_name,
-        )
+        return self.resource_path(self.provider, self.cluster_type, self.cluster_name)
 
     def describe(self):
         return f"{self.cluster_type} {self.cluster_name} (resource group {self.resource_group})"
@@ -117,6 +105,16 @@ class ExtensionClient:
         """Start (and with a waiter, finish) the delete; False when it was already gone."""
         path = self.path + ("?forceDelete=true" if force else "")
         return self.arm.delete(path, API_VERSION, waiter=waiter)
+
+
+def extension_client(module, name):
+    """The ExtensionClient for the cluster the task's options name (authenticates to Azure on first use)."""
+    params = module.params
+    azure = module.azure()
+    cluster = ClusterRef(
+        azure.subscription_id, params["resource_group"], params["cluster_type"], params["cluster_name"]
+    )
+    return ExtensionClient(azure.arm, cluster, name)
 
 
 def state_of(extension):

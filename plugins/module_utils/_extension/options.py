@@ -5,15 +5,16 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""The options cluster_extension and azureml_extension share (each module documents them itself)."""
+"""The options cluster_extension and azureml_extension share, one function per family of options.
+
+cluster_argument_spec() and lifecycle_argument_spec() are documented by the doc fragments
+hci.arc_ml.extension_cluster and hci.arc_ml.extension_lifecycle; the options of settings_argument_spec() mean
+something different in each module, so each module documents them itself.
+"""
 
 from __future__ import annotations
 
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import (
-    CLUSTER_TYPES,
-    ClusterRef,
-    ExtensionClient,
-)
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import CLUSTER_TYPES
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import POLICIES
 
 
@@ -27,26 +28,22 @@ def cluster_argument_spec():
 
 
 def lifecycle_argument_spec():
-    """State, versioning and the write policies."""
+    """State, version pinning, and how protected settings, failed extensions and deletes are handled."""
     return dict(
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        release_train=dict(type="str"),
         version=dict(type="str"),
         auto_upgrade_minor_version=dict(type="bool"),
-        configuration_settings=dict(type="dict"),
-        configuration_protected_settings=dict(type="dict", no_log=True),
         protected_settings_update=dict(type="str", choices=list(POLICIES), default="when_changed"),
-        recreate=dict(type="bool", default=False),
         repair_failed=dict(type="bool", default=False),
         force_delete=dict(type="bool", default=False),
     )
 
 
-def extension_client(module, name):
-    """The ExtensionClient for the task's cluster (authenticates to Azure on first use)."""
-    params = module.params
-    azure = module.azure()
-    cluster = ClusterRef(
-        azure.subscription_id, params["resource_group"], params["cluster_type"], params["cluster_name"]
+def settings_argument_spec():
+    """The settings, the release train and re-creation: the same types in both modules, documented by each."""
+    return dict(
+        release_train=dict(type="str"),
+        configuration_settings=dict(type="dict"),
+        configuration_protected_settings=dict(type="dict", no_log=True),
+        recreate=dict(type="bool", default=False),
     )
-    return ExtensionClient(azure.arm, cluster, name)

@@ -7,7 +7,9 @@
 
 """What a cluster extension should look like, and the PUT body or PATCH that gets it there (no I/O).
 
-The service's rules (specs/azureml-extension.md §2.5) decide the shape of a change:
+The service's rules decide the shape of a change (the PATCH schema in
+https://github.com/Azure/azure-rest-api-specs/blob/main/specification/kubernetesconfiguration/resource-manager/Microsoft.KubernetesConfiguration/stable/2023-05-01/extensions.json;
+the merge rules in https://learn.microsoft.com/azure/machine-learning/how-to-deploy-kubernetes-extension):
 - `extensionType`, `scope` (release / target namespace) and `identity` cannot change: the extension must be
   deleted and created again (`recreate`);
 - a PATCH may carry only autoUpgradeMinorVersion, releaseTrain, version, configurationSettings and

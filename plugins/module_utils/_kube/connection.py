@@ -5,12 +5,13 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""How to reach a Kubernetes cluster: the hci.arc_ml.kube_auth options, a client, and helm's view of it.
+"""How to reach a Kubernetes cluster: the hci.arc_ml.kube_auth options, an ApiClient, and helm's view of it.
 
 Options fall back to the K8S_AUTH_* environment names kubernetes.core uses. Which source wins follows
 kubernetes.core too: `host` means an explicit connection; `kubeconfig` or `context` means that kubeconfig;
 otherwise the in-cluster service account when running in a pod, else the default kubeconfig
-(KUBECONFIG or ~/.kube/config). The kubernetes library is imported only when a client is built.
+(KUBECONFIG or ~/.kube/config). The kubernetes library is imported only when a client is built; the
+requests themselves are _kube.client's.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ import os
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional, one_line
 
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 -- a path, not a secret
-# (connect, read) seconds for every call: a silent API server must not hang the task.
-REQUEST_TIMEOUT = (10, 60)
 
 
 def kube_auth_argument_spec():
@@ -209,38 +208,3 @@ def api_client(connection):
 def _apply(configuration, overrides):
     for key, value in overrides.items():
         setattr(configuration, key, value)
-
-
-def send(api_client, method, path, query=None, body=None, content_type="application/json", **options):
-    """One JSON request over an ApiClient's connection pool, TLS settings and credentials; the urllib3 response.
-
-    This is what the typed kubernetes client APIs do, without importing their models. The credentials are the
-    client's auth settings: a bearer token, refreshed by its hook for exec and OIDC users. `options` are
-    `timeout` ((connect, read) seconds, REQUEST_TIMEOUT by default) and `retries` (urllib3's). Transport
-    failures raise urllib3's HTTPError or OSError; an HTTP error status is the caller's to judge.
-    """
-    from urllib.parse import urlencode
-
-    urllib3 = import_optional("urllib3", "urllib3")
-    from ansible_collections.hci.arc_ml.plugins.module_utils._common.version import USER_AGENT
-
-    configuration = api_client.configuration
-    headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
-    for setting in (configuration.auth_settings() or {}).values():
-        if setting.get("in") == "header" and setting.get("value"):
-            headers[setting["key"]] = setting["value"]
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode("utf-8")
-        headers["Content-Type"] = content_type
-    connect, read = options.get("timeout") or REQUEST_TIMEOUT
-    extra = {"retries": options["retries"]} if "retries" in options else {}
-    return api_client.rest_client.pool_manager.request(
-        method,
-        configuration.host.rstrip("/") + path + ("?" + urlencode(query) if query else ""),
-        body=data,
-        headers=headers,
-        timeout=urllib3.Timeout(connect=connect, read=read),
-        preload_content=True,
-        **extra,
-    )

@@ -97,20 +97,29 @@ def parse_version(text):
 
 
 def release_summary(release):
-    """The parts of helm's JSON for a release that are safe to return: never `config` (the values) or `manifest`."""
-    release = release or {}
+    """What a result may show of a helm release: never its values (`config`) or its `manifest`.
+
+    `release` is helm's JSON for one release (helm status, helm upgrade) or an entry of `helm list`; {} for none.
+    `chart_version` is there only when helm's answer names it (helm list spells the chart as one string).
+    """
+    if not release:
+        return {}
     info = release.get("info") or {}
-    metadata = (release.get("chart") or {}).get("metadata") or {}
-    return {
+    revision = release.get("version", release.get("revision"))
+    try:
+        revision = int(revision)
+    except (TypeError, ValueError):
+        revision = None
+    summary = {
         "name": release.get("name"),
         "namespace": release.get("namespace"),
-        "revision": release.get("version"),
-        "status": info.get("status"),
-        "description": info.get("description"),
-        "chart": metadata.get("name"),
-        "chart_version": metadata.get("version"),
-        "app_version": metadata.get("appVersion"),
+        "status": info.get("status") or release.get("status"),
+        "revision": revision,
     }
+    chart = release.get("chart")
+    if isinstance(chart, dict):
+        summary["chart_version"] = (chart.get("metadata") or {}).get("version")
+    return summary
 
 
 class HelmRunner:
@@ -158,22 +167,6 @@ class HelmRunner:
         if name:
             args += ["--filter", f"^{re.escape(name)}$"]
         return self.run(args, json_output=True) or []
-
-    def status(self, release, namespace):
-        """The release_summary() of a release, or None when it does not exist."""
-        try:
-            return release_summary(self.run(["status", release, "--namespace", namespace], json_output=True))
-        except HelmError as exc:
-            if "release: not found" in exc.message:
-                return None
-            raise
-
-    def get_values(self, release, namespace, all_values=False):
-        """The release's values. They may hold secrets: never put them in a result or a message."""
-        args = ["get", "values", release, "--namespace", namespace]
-        if all_values:
-            args.append("--all")
-        return self.run(args, json_output=True) or {}
 
     def upgrade_install(
         self,

@@ -5,7 +5,13 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""Taints: checking the option, planning a node's new list, and changing it safely."""
+"""Taints: checking the option, planning a node's new list, and changing it safely.
+
+`spec.taints` has no patch merge key, so a merge or strategic-merge patch would replace the whole list and
+drop taints this task does not own; taint changes are therefore JSON patches guarded by a `test` of the
+node's resourceVersion, computed from the node as read, and recomputed from a fresh read when someone else
+changed the node in between (a bounded number of times).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import re
 import time
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import KubeApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 
 EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 # Reads and patches of one node before giving up when other writers keep changing it.
@@ -145,7 +151,7 @@ def change_taints(api, node, wanted, state, dry_run=False, attempts=CONFLICT_ATT
         tested = node["metadata"]["resourceVersion"]
         try:
             updated = api.patch_node(name, taint_patch(tested, desired), dry_run=dry_run)
-        except KubeApiError as exc:
+        except KubernetesError as exc:
             if exc.status not in (404, 409, 422):
                 raise
             node = api.read_node(name)
@@ -157,7 +163,7 @@ def change_taints(api, node, wanted, state, dry_run=False, attempts=CONFLICT_ATT
                 sleep(CONFLICT_PAUSE * attempt)
             continue
         return current, (updated.get("spec") or {}).get("taints") or [], True
-    raise KubeApiError(
+    raise KubernetesError(
         f"Node {name} kept changing while its taints were being updated ({attempts} attempts, each refused because "
         "another client had changed the node since it was read); run the task again",
         status=409,

@@ -97,7 +97,8 @@ def test_attach_read_list_detach(pipeline, arm, emulator):
     listed = call(pipeline, "GET", f"{WORKSPACE}/computes").http_response.json()["value"]
     assert [c["name"] for c in listed] == ["k8s-ml"]
 
-    # Updating an attached Kubernetes compute appears to succeed but does not (aml-compute.md §7).
+    # Updating an attached Kubernetes compute appears to succeed but does not:
+    # https://learn.microsoft.com/azure/machine-learning/known-issues/inferencing-updating-kubernetes-compute-appears-to-succeed
     changed = compute_body(cluster_id)
     changed["properties"]["properties"]["namespace"] = "elsewhere"
     again = call(pipeline, "PUT", f"{WORKSPACE}/computes/k8s-ml", changed)

@@ -38,7 +38,9 @@ class FakeApiServer:
     def request(self, method, url, body=None, headers=None, **kwargs):
         assert url.startswith(HOST)
         path = url[len(HOST) :]
-        self.requests.append({"method": method, "path": path, "headers": dict(headers), "body": body})
+        self.requests.append(
+            {"method": method, "path": path, "headers": dict(headers), "body": body, "retries": kwargs.get("retries")}
+        )
         if self.deny:
             return Answer(403, {"kind": "Status", "message": self.deny})
         payload = json.loads(body) if body else None
@@ -117,6 +119,7 @@ def test_requests_carry_the_clients_credentials_and_a_timeout(server, cluster):
     (request,) = server.requests
     assert request["headers"]["authorization"] == TOKEN
     assert request["headers"]["User-Agent"].startswith("hci.arc_ml/")
+    assert request["retries"] is False
 
 
 def test_missing_objects_read_as_none(cluster):
@@ -188,10 +191,9 @@ def test_forbidden_calls_say_cluster_admin_is_needed(server, cluster):
     with pytest.raises(KubernetesError) as failure:
         cluster.cluster_config()
     message = failure.value.message
-    assert message.startswith(
-        "Kubernetes GET configmap azure-arc/azure-clusterconfig failed on the cluster at kubeconfig /k"
-    )
+    assert message.startswith("Cannot read configmap azure-arc/azure-clusterconfig on the cluster at kubeconfig /k")
     assert "HTTP 403" in message and "cannot get resource" in message and "cluster-admin" in message
+    assert TOKEN.split()[1] not in message
     assert failure.value.details == {"status": 403}
 
 
@@ -204,9 +206,12 @@ def test_an_unreachable_api_server_is_one_clear_line():
 
     cluster = ArcCluster(FakeApiClient(Unreachable()), "host https://10.0.0.1:6443")
     with pytest.raises(
-        KubernetesError, match=r"Cannot reach the Kubernetes API server of the cluster at host .*Connection refused"
-    ):
+        KubernetesError,
+        match=r"^Cannot read the Kubernetes version on the cluster at host https://10\.0\.0\.1:6443: "
+        r"the Kubernetes API at https://10\.0\.0\.1:6443 did not answer: .*Connection refused",
+    ) as failure:
         cluster.server_version()
+    assert failure.value.status is None
 
 
 def test_leftovers_name_the_namespace_and_the_arc_crds(server, cluster):

@@ -1,4 +1,4 @@
-"""The Arc config data plane calls and the chart location they answer with (specs/arc-connect.md §5)."""
+"""The Arc config data plane calls and the chart location they answer with."""
 
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc.dataplane import ChartLocation, ConfigDataPlane

@@ -1,4 +1,4 @@
-"""The "already onboarded" table (specs/arc-connect.md §6.1, §14): every row, and what each one costs to find out."""
+"""The "already onboarded" table: every row, and what each one costs to find out."""
 
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import detect

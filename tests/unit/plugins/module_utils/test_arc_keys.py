@@ -1,4 +1,4 @@
-"""The onboarding key pair, encoded the way az connectedk8s encodes it (specs/arc-connect.md §3)."""
+"""The onboarding key pair, encoded the way az connectedk8s encodes it."""
 
 import base64
 

@@ -41,7 +41,7 @@ def existing(**properties):
 
 
 def desired(**options):
-    defaults = {"distribution": "aks_workload", "infrastructure": "azure_stack_hci"}
+    defaults = {"name": "site-1", "distribution": "aks_workload", "infrastructure": "azure_stack_hci"}
     return resource.Desired(**{**defaults, **options})
 
 
@@ -96,7 +96,7 @@ def test_nothing_to_do_when_everything_matches_case_aside():
     update = resource.plan_update(
         existing(distribution="AKS_Workload"), desired(tags={"site": "1"}, location="East US")
     )
-    assert not update.needed and update.changes == []
+    assert not update.needed and update.changes == [] and update.action is None
 
 
 def test_tags_and_distribution_are_patched():
@@ -104,6 +104,7 @@ def test_tags_and_distribution_are_patched():
     assert update.changes == ["tags", "distribution"]
     assert update.patch == {"tags": {"site": "2"}, "properties": {"distribution": "generic"}}
     assert update.put is None
+    assert update.action == "update connected cluster site-1 (tags, distribution)"
     assert update.after["tags"] == {"site": "2"} and update.after["properties"]["distribution"] == "generic"
 
 
@@ -117,6 +118,7 @@ def test_what_patch_cannot_change_is_a_re_put_that_keeps_the_public_key_and_tags
     )
     assert update.changes == ["tags", "infrastructure", "agentAutoUpgrade"]
     assert update.patch is None
+    assert update.action == "replace connected cluster site-1 (tags, infrastructure, agentAutoUpgrade)"
     assert update.put["properties"]["agentPublicKeyCertificate"] == KEY
     assert update.put["properties"]["infrastructure"] == "generic"
     assert update.put["properties"]["arcAgentProfile"] == {"agentAutoUpgrade": "Disabled"}
@@ -137,6 +139,14 @@ def test_a_new_public_key_is_always_a_re_put():
     assert update.put["properties"]["agentPublicKeyCertificate"] == "MIICCgNEW"
     assert update.after["properties"]["agentPublicKeyCertificate"] == "MIICCgNEW"
     assert not resource.plan_update(existing(), desired(), public_key_certificate=KEY).needed
+
+
+def test_a_new_cluster_is_one_put_of_the_new_body():
+    write = resource.plan_create(desired(tags={"a": "1"}), "eastus", KEY, ID)
+    assert write.put == resource.new_body(desired(tags={"a": "1"}), "eastus", KEY)
+    assert write.patch is None and write.needed
+    assert write.after == dict(write.put, id=ID, name="site-1")
+    assert write.action == "create connected cluster site-1"
 
 
 def test_a_connected_cluster_cannot_move():

@@ -3,11 +3,13 @@
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import (
     ArmClient,
+    create_pipeline_client,
+    resource_path,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors import (
     AzureApiError,
     AzureConnectionError,
     api_error,
-    create_pipeline_client,
-    resource_path,
     retry_after_seconds,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.policies import ArmRetryPolicy, RetrySettings

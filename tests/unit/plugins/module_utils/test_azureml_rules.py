@@ -1,7 +1,8 @@
 """Every check az k8s-extension runs for Microsoft.AzureML.Kubernetes, with its exact message.
 
-The expected texts are copied from specs/azureml-extension.md §1.3 (k8s-extension 1.6.1), including the
-missing spaces, so that editing a message in the module makes these tests fail.
+The expected texts are copied from az k8s-extension 1.6.1,
+https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py,
+including the missing spaces, so that editing a message in the module makes these tests fail.
 """
 
 import pytest

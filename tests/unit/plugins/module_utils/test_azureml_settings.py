@@ -1,4 +1,7 @@
-"""The Azure ML extension's settings as az k8s-extension create derives them (specs/azureml-extension.md §1.2)."""
+"""The Azure ML extension's settings as az k8s-extension create derives them.
+
+Source: https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py
+"""
 
 import base64
 
@@ -39,7 +42,7 @@ def params(**options):
 
 
 def test_the_seed_settings_with_a_router_type_give_what_az_sends():
-    """The derived PUT of §2.6: training + HTTP inference + LoadBalancer on a 1-node Arc cluster arc1 in eastus."""
+    """The PUT az derives (read from its code): training + HTTP inference + LoadBalancer, 1-node Arc cluster, eastus."""
     settings, protected = requested(
         params(
             training=True, inference=True, allow_insecure_connections=True, inference_router_service_type="LoadBalancer"

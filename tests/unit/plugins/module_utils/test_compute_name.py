@@ -11,7 +11,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import (
     compute_name_problems,
 )
 
-# The two published rules (specs/aml-compute.md §8), as the sources state them.
+# The two published rules (the service's 400 text, and the API's pattern from 2026-03-01 on), as the sources state them.
 SERVICE_RULE = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{0,14}[a-zA-Z0-9]$")  # the RP's 400 text: 2-16 characters
 API_2026_PATTERN = re.compile(r"^[a-zA-Z](?![a-zA-Z0-9-]*-\d+$)[a-zA-Z0-9\-]{2,23}$")
 

@@ -6,8 +6,8 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import A
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, WaitTimeout
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.ensure import ExtensionTask
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec, apply_patch
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.task import ExtensionTask
 
 AGENT_ERROR = {"code": "ExtensionOperationFailed", "message": "Unable to get response from the Agent in time"}
 
@@ -20,11 +20,15 @@ def fast_kdf(monkeypatch):
 class FakeModule:
     def __init__(self, clock, check_mode=False, wait=True):
         self.check_mode = check_mode
-        self.result = {"changed": False}
+        self.result = {"changed": False, "actions": []}
         self._waiter = Waiter(60, 5, clock=clock, sleep=clock.sleep) if wait else None
 
     def waiter(self):
         return self._waiter
+
+    def act(self, action):
+        self.result["actions"].append(action)
+        self.set_changed()
 
     def set_changed(self, changed=True):
         self.result["changed"] = self.result["changed"] or changed
@@ -127,6 +131,7 @@ def test_creates_a_missing_extension(fake_clock):
     assert module.result["extension"]["provisioning_state"] == "Succeeded"
     assert module.result["extension"]["configuration_protected_setting_keys"] == ["p"]
     assert module.result["diff"]["before"] == {}
+    assert module.result["actions"] == ["create extension ext"]
     assert "secret" not in str(module.result)
 
 
@@ -137,6 +142,7 @@ def test_check_mode_writes_nothing_and_predicts(fake_clock):
     assert module.result["changed"] is True
     assert module.result["extension"]["configuration_settings"] == {"a": "1"}
     assert module.result["extension"]["provisioning_state"] == "Creating"
+    assert module.result["actions"] == ["create extension ext"]
 
 
 def test_second_run_changes_nothing(fake_clock):
@@ -148,6 +154,7 @@ def test_second_run_changes_nothing(fake_clock):
     assert client.writes() == []
     assert module.result["changed"] is False
     assert module.result["changes"] == []
+    assert module.result["actions"] == []
 
 
 def test_one_changed_setting_is_one_patch_of_that_key(fake_clock):
@@ -155,6 +162,7 @@ def test_one_changed_setting_is_one_patch_of_that_key(fake_clock):
     module = run(client, fake_clock, spec=spec(settings={"a": "1", "b": "3"}))
     assert client.writes() == [("PATCH", {"configurationSettings": {"b": "3"}})]
     assert module.result["changes"] == ["configurationSettings.b: '2' -> '3'"]
+    assert module.result["actions"] == ["update extension ext (configurationSettings.b)"]
     assert module.result["diff"]["before"]["configuration_settings"]["b"] == "2"
     assert module.result["diff"]["after"]["configuration_settings"]["b"] == "3"
 
@@ -176,6 +184,10 @@ def test_recreate_deletes_confirms_and_creates(fake_clock):
     assert [call[0] for call in client.writes()] == ["DELETE", "PUT"]
     assert client.writes()[1][1]["properties"]["scope"] == {"cluster": {"releaseNamespace": "new"}}
     assert module.result["changes"] == ["re-created: release namespace 'old' -> 'new'"]
+    assert module.result["actions"] == [
+        "delete extension ext (release namespace 'old' -> 'new')",
+        "create extension ext",
+    ]
 
 
 def test_recreate_needs_wait(fake_clock):
@@ -205,9 +217,13 @@ def test_a_failed_extension_is_repaired_on_request(fake_clock):
 
 def test_a_repair_can_force_the_delete_of_an_extension_whose_agents_are_gone(fake_clock):
     client = FakeClient(existing(state="Failed", errorInfo=AGENT_ERROR))
-    run(client, fake_clock, spec=spec(), repair_failed=True, force_delete=True)
+    module = run(client, fake_clock, spec=spec(), repair_failed=True, force_delete=True)
     assert [call[0] for call in client.writes()] == ["DELETE", "PUT"]
     assert client.writes()[0] == ("DELETE", True)
+    assert module.result["actions"] == [
+        "delete extension ext (it is Failed; forceDelete: Azure resource only)",
+        "create extension ext",
+    ]
 
 
 def test_a_failed_extension_with_new_settings_is_patched(fake_clock):
@@ -254,6 +270,7 @@ def test_absent_deletes_and_confirms(fake_clock):
     assert client.writes() == [("DELETE", False)]
     assert client.calls[-1] == "GET"
     assert module.result["changed"] is True
+    assert module.result["actions"] == ["delete extension ext"]
     assert module.result["extension"] == {}
 
 
@@ -262,6 +279,7 @@ def test_absent_when_gone_is_no_change(fake_clock):
     module = run(client, fake_clock, action="absent", force=True)
     assert client.writes() == []
     assert module.result["changed"] is False
+    assert module.result["actions"] == []
 
 
 def test_absent_times_out_if_the_extension_stays(fake_clock):

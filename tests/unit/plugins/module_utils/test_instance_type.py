@@ -11,13 +11,8 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type 
     parse_quantity,
     same_instance_type,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import (
-    CrdMissing,
-    InstanceTypeApi,
-    InstanceTypeApiError,
-    api_error,
-    with_spec,
-)
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import InstanceTypeApi, with_spec
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 
 REQUESTS = {"cpu": "700m", "memory": "1500Mi"}
 LIMITS = {"cpu": "1", "memory": "2Gi", "gpu": 1}
@@ -133,72 +128,122 @@ def test_replacing_the_spec_keeps_metadata_and_unknown_fields():
     assert current["metadata"]["managedFields"] == [{"x": 1}]
 
 
-def test_a_missing_crd_is_told_apart_from_a_missing_object():
-    missing_type = api_error("read InstanceType it", "https://k8s", 404, "Not Found", b"404 page not found\n")
-    assert isinstance(missing_type, CrdMissing)
-    assert "instancetypes.amlarc.azureml.com is missing" in missing_type.message
-    assert "Azure ML extension" in missing_type.message
-    status = b'{"kind":"Status","reason":"NotFound","details":{"name":"it","kind":"instancetypes"},"code":404}'
-    missing_object = api_error("read InstanceType it", "https://k8s", 404, "Not Found", status)
-    assert not isinstance(missing_object, CrdMissing)
-    assert missing_object.status == 404
+class Answer:
+    def __init__(self, status, data):
+        self.status, self.reason = status, "scripted"
+        self.data = data.encode() if isinstance(data, str) else data
 
 
-def test_forbidden_says_what_to_grant():
-    error = api_error("create InstanceType it", "https://k8s", 403, "Forbidden", b'{"message": "no"}')
-    assert isinstance(error, InstanceTypeApiError)
-    assert "HTTP 403: no; grant this identity the right to create instancetypes.amlarc.azureml.com" in error.message
-
-
-class FakeCustomObjects:
-    """CustomObjectsApi for one InstanceType: scripted errors per call, the last body kept."""
+class FakeInstanceTypes:
+    """The API server's connection pool for one InstanceType: scripted errors per call, the last body kept."""
 
     def __init__(self, stored, errors=None):
+        self.call_names = {"GET": "get", "POST": "create", "PUT": "replace", "DELETE": "delete"}
         self.stored = stored
         self.errors = dict(errors or {})
         self.calls = []
+        self.requests = []
 
-    def _answer(self, call, body=None):
-        from kubernetes.client.exceptions import ApiException
-
+    def request(self, method, url, body=None, headers=None, **kwargs):
+        call = self.call_names[method]
         self.calls.append(call)
+        self.requests.append((method, url, headers.get("Content-Type")))
         pending = self.errors.get(call) or []
         if pending:
             status, payload = pending.pop(0)
-            error = ApiException(status=status, reason="scripted")
-            error.body = payload
-            raise error
+            return Answer(status, payload)
         if body is not None:
+            body = json.loads(body)
             self.stored = dict(body, metadata=dict(body["metadata"], resourceVersion="2"))
-        return type("Response", (), {"data": json.dumps(self.stored).encode()})()
-
-    def get_cluster_custom_object(self, group, version, plural, name, **kwargs):
-        return self._answer("get")
-
-    def replace_cluster_custom_object(self, group, version, plural, name, body, **kwargs):
-        return self._answer("replace", body)
+        return Answer(200, json.dumps(self.stored))
 
 
 def api_with(fake):
     from kubernetes import client
 
-    api = InstanceTypeApi(client.ApiClient(client.Configuration()))
-    api._api = fake
+    api = InstanceTypeApi(client.ApiClient(client.Configuration(host="https://k8s")))
+    api.kube.api_client.rest_client.pool_manager = fake
     return api
 
 
 OBJECT_MISSING = json.dumps({"kind": "Status", "details": {"name": "it", "kind": "instancetypes"}, "code": 404})
 
 
+def test_a_missing_crd_is_told_apart_from_a_missing_object():
+    with pytest.raises(KubernetesError) as failure:
+        api_with(FakeInstanceTypes({}, {"get": [(404, "404 page not found\n")]})).get("it")
+    missing_type = failure.value
+    assert missing_type.unknown_type is True and missing_type.status == 404
+    assert "instancetypes.amlarc.azureml.com is missing" in missing_type.message
+    assert "Azure ML extension" in missing_type.message
+    status = '{"kind":"Status","reason":"NotFound","details":{"name":"it","kind":"instancetypes"},"code":404}'
+    with pytest.raises(KubernetesError) as failure:
+        api_with(FakeInstanceTypes({}, {"create": [(404, status)]})).create("it", {})
+    missing_object = failure.value
+    assert missing_object.unknown_type is False
+    assert missing_object.status == 404
+    assert "is missing" not in missing_object.message
+
+
+def test_forbidden_says_what_to_grant():
+    fake = FakeInstanceTypes({}, {"create": [(403, '{"message": "no"}')]})
+    with pytest.raises(KubernetesError) as failure:
+        api_with(fake).create("it", {})
+    assert failure.value.status == 403
+    assert "no (HTTP 403); grant this identity the right to create instancetypes.amlarc.azureml.com" in (
+        failure.value.message
+    )
+
+
+def test_the_requests_are_the_custom_objects_api_ones():
+    fake = FakeInstanceTypes({"metadata": {"name": "it", "resourceVersion": "1"}, "spec": {}})
+    api = api_with(fake)
+    current = api.get("it")
+    api.replace_spec("it", current, {"resources": {}})
+    api.create("it", {"resources": {}})
+    assert api.delete("it") is True
+    path = "https://k8s/apis/amlarc.azureml.com/v1alpha1/instancetypes"
+    assert fake.requests == [
+        ("GET", f"{path}/it", None),
+        ("PUT", f"{path}/it", "application/json"),
+        ("POST", path, "application/json"),
+        ("DELETE", f"{path}/it", None),
+    ]
+
+
+def test_a_delete_of_a_missing_object_is_false_and_of_a_missing_type_an_error():
+    assert api_with(FakeInstanceTypes({}, {"delete": [(404, OBJECT_MISSING)]})).delete("it") is False
+    with pytest.raises(KubernetesError, match="is missing"):
+        api_with(FakeInstanceTypes({}, {"delete": [(404, "404 page not found")]})).delete("it")
+
+
+def test_instance_type_api_does_not_import_the_typed_client():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    collections = Path(__file__).resolve().parents[4] / ".build" / "collections"
+    probe = (
+        f"import sys; sys.path.insert(0, {str(collections)!r})\n"
+        "from kubernetes import client\n"
+        "from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import InstanceTypeApi\n"
+        "InstanceTypeApi(client.ApiClient(client.Configuration(host='https://192.0.2.1:6443')))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kubernetes.client.api.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_get_tells_a_missing_object_from_a_missing_crd():
-    assert api_with(FakeCustomObjects({}, {"get": [(404, OBJECT_MISSING)]})).get("it") is None
-    with pytest.raises(CrdMissing):
-        api_with(FakeCustomObjects({}, {"get": [(404, "404 page not found")]})).get("it")
+    assert api_with(FakeInstanceTypes({}, {"get": [(404, OBJECT_MISSING)]})).get("it") is None
+    with pytest.raises(KubernetesError) as failure:
+        api_with(FakeInstanceTypes({}, {"get": [(404, "404 page not found")]})).get("it")
+    assert failure.value.unknown_type is True
 
 
 def test_replace_rereads_and_retries_on_conflict():
     current = {"metadata": {"name": "it", "resourceVersion": "1"}, "spec": {"resources": {}}}
-    fake = FakeCustomObjects(current, {"replace": [(409, '{"message": "the object has been modified"}')]})
+    fake = FakeInstanceTypes(current, {"replace": [(409, '{"message": "the object has been modified"}')]})
     result = api_with(fake).replace_spec("it", current, {"resources": {"requests": {"cpu": "1"}}})
     assert fake.calls == ["replace", "get", "replace"]
     assert result["spec"] == {"resources": {"requests": {"cpu": "1"}}}
@@ -207,7 +252,7 @@ def test_replace_rereads_and_retries_on_conflict():
 def test_replace_gives_up_after_repeated_conflicts():
     conflict = (409, '{"message": "the object has been modified"}')
     current = {"metadata": {"name": "it", "resourceVersion": "1"}, "spec": {}}
-    fake = FakeCustomObjects(current, {"replace": [conflict] * 5})
-    with pytest.raises(InstanceTypeApiError, match="HTTP 409"):
+    fake = FakeInstanceTypes(current, {"replace": [conflict] * 5})
+    with pytest.raises(KubernetesError, match="HTTP 409"):
         api_with(fake).replace_spec("it", current, {"resources": {}})
     assert fake.calls.count("replace") == 3

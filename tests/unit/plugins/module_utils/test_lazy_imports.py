@@ -11,6 +11,8 @@ MODULES = [
     "ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth",
     "ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm",
     "ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._azure.policies",
     "ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection",
     "ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm",
     "ansible_collections.hci.arc_ml.plugins.module_utils._common.wait",

@@ -1,17 +1,16 @@
-"""Taint arithmetic, the resourceVersion-guarded patch loop, node facts and Kubernetes error lines."""
+"""Taint arithmetic, the resourceVersion-guarded patch loop, node facts, the nodes API and its error lines."""
 
 import copy
 import json
 
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import api as _nodes
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import (
-    ClusterApi,
-    KubeApiError,
-    api_error,
-    node_facts,
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import (
+    REQUEST_TIMEOUT,
+    KubeClient,
+    KubernetesError,
 )
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import ClusterApi, node_facts
 from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.taints import (
     CONFLICT_ATTEMPTS,
     change_taints,
@@ -177,12 +176,12 @@ class FakeServer:
         if self.interfere:
             self.interfere(self)
         if self.node is None:
-            raise KubeApiError("not found", status=404)
+            raise KubernetesError("not found", status=404)
         guard, change = operations
         if guard["value"] != self.node["metadata"]["resourceVersion"]:
-            raise KubeApiError("the server rejected our request due to an error in our request", status=422)
+            raise KubernetesError("the server rejected our request due to an error in our request", status=422)
         if self.refuse:
-            raise KubeApiError(self.refuse, status=422)
+            raise KubernetesError(self.refuse, status=422)
         taints = change["value"] if change["op"] == "add" else []
         if dry_run:
             return {"metadata": self.node["metadata"], "spec": {"taints": taints}}
@@ -244,7 +243,7 @@ def test_a_409_conflict_is_retried_the_same_way():
             if not self.patches:
                 self.patches.append((operations, dry_run))
                 self.write(list(self.node["spec"]["taints"]))
-                raise KubeApiError("Operation cannot be fulfilled", status=409)
+                raise KubernetesError("Operation cannot be fulfilled", status=409)
             return super().patch_node(name, operations, dry_run)
 
     server = Conflicting([])
@@ -264,7 +263,7 @@ def test_when_someone_else_already_made_the_change_nothing_is_reported_as_change
 def test_a_node_that_keeps_changing_fails_after_a_bounded_number_of_attempts():
     pauses = []
     server = FakeServer([], interfere=lambda s: s.write(list(s.node["spec"]["taints"])))
-    with pytest.raises(KubeApiError, match=r"Node win-1 kept changing .* \(5 attempts, .*run the task again"):
+    with pytest.raises(KubernetesError, match=r"Node win-1 kept changing .* \(5 attempts, .*run the task again"):
         change_taints(server, server.listed(), [OURS], "present", sleep=pauses.append)
     assert len(server.patches) == CONFLICT_ATTEMPTS
     assert len(pauses) == CONFLICT_ATTEMPTS - 1
@@ -274,7 +273,7 @@ def test_a_node_that_keeps_changing_fails_after_a_bounded_number_of_attempts():
 def test_a_taint_the_server_refuses_is_an_error_not_a_conflict():
     refusal = 'Node "win-1" is invalid: metadata.taints[0].effect: Unsupported value (HTTP 422)'
     server = FakeServer([], refuse=refusal)
-    with pytest.raises(KubeApiError, match="is invalid"):
+    with pytest.raises(KubernetesError, match="is invalid"):
         change_taints(server, server.listed(), [OURS], "present", sleep=no_sleep)
     assert len(server.patches) == 1
 
@@ -291,10 +290,10 @@ def test_other_errors_are_not_retried():
     class Forbidden(FakeServer):
         def patch_node(self, name, operations, dry_run=False):
             self.patches.append(operations)
-            raise KubeApiError("forbidden", status=403)
+            raise KubernetesError("forbidden", status=403)
 
     server = Forbidden([])
-    with pytest.raises(KubeApiError, match="forbidden"):
+    with pytest.raises(KubernetesError, match="forbidden"):
         change_taints(server, server.listed(), [OURS], "present", sleep=no_sleep)
     assert len(server.patches) == 1 and server.reads == 0
 
@@ -333,11 +332,22 @@ def test_node_facts_fall_back_to_node_info_and_survive_a_bare_node():
     assert node_facts({"metadata": {"name": "bare"}})["os"] == "unknown"
 
 
-# Errors -------------------------------------------------------------------------------------------------
+# Errors ---------------------------------------------------------------------------------------------
 
 
 def status_body(message, code):
     return json.dumps({"kind": "Status", "status": "Failure", "message": message, "code": code})
+
+
+class ApiClientAt:
+    """What KubeClient needs of an ApiClient to phrase an error: the host."""
+
+    def __init__(self, host):
+        self.configuration = type("Configuration", (), {"host": host})()
+
+
+def api_error(what, host, status, reason, body):
+    return KubeClient(ApiClientAt(host)).error(what, status, body, reason)
 
 
 def test_a_403_names_the_server_message():
@@ -350,25 +360,33 @@ def test_a_403_names_the_server_message():
 
 
 def test_a_401_says_the_credentials_were_rejected():
-    error = api_error("list nodes", "https://h:6443", 401, "Unauthorized", b'{"message":"Unauthorized"}')
+    error = api_error("list nodes", "https://h:6443", 401, "Unauthorized", '{"message":"Unauthorized"}')
     assert error.message.startswith("Cannot list nodes: the Kubernetes API at https://h:6443 rejected the credentials")
+    assert error.message.endswith("(HTTP 401 Unauthorized); check the kubeconfig user, client certificate or token")
 
 
 def test_a_body_that_is_not_a_status_is_shown_as_text_and_a_missing_one_by_its_reason():
     assert api_error("x", "h", 502, "Bad Gateway", "<html>\n proxy error</html>").message == (
         "Cannot x: <html> proxy error</html> (HTTP 502)"
     )
-    assert api_error("x", "h", 500, "Internal Server Error", None).message == (
+    assert api_error("x", "h", 500, "Internal Server Error", "").message == (
         "Cannot x: Internal Server Error (HTTP 500)"
     )
 
 
-def test_a_client_side_failure_says_the_api_did_not_answer():
-    error = api_error("list nodes", "https://h:6443", 0, "SSLError\ncertificate verify failed", None)
-    assert error.message == (
-        "Cannot list nodes: the Kubernetes API at https://h:6443 did not answer: SSLError certificate verify failed"
+def test_a_client_side_failure_says_the_api_did_not_answer(cluster_api):
+    from urllib3.exceptions import SSLError
+
+    cluster_api.kube.api_client.rest_client.pool_manager = RecordingPool(
+        SSLError("SSLError\ncertificate verify failed")
     )
-    assert error.status is None
+    with pytest.raises(KubernetesError) as error:
+        cluster_api.list_nodes()
+    assert error.value.message == (
+        "Cannot list nodes: the Kubernetes API at https://192.0.2.1:6443 did not answer: SSLError certificate verify "
+        "failed"
+    )
+    assert error.value.status is None
 
 
 @pytest.fixture
@@ -379,52 +397,38 @@ def cluster_api():
 
 
 def test_calls_get_a_timeout_and_raw_json(cluster_api):
-    seen = {}
-
-    class Response:
-        data = b'{"gitVersion": "v1.31.8"}'
-
-    def method(*args, **kwargs):
-        seen.update(kwargs)
-        return Response()
-
-    assert cluster_api._call("read the version", method) == {"gitVersion": "v1.31.8"}
-    assert seen == {"_preload_content": False, "_request_timeout": _nodes.REQUEST_TIMEOUT}
+    pool = RecordingPool((200, b'{"gitVersion": "v1.31.8"}'))
+    cluster_api.kube.api_client.rest_client.pool_manager = pool
+    assert cluster_api.version() == {"gitVersion": "v1.31.8"}
+    timeout = pool.requests[0]["timeout"]
+    assert (timeout.connect_timeout, timeout.read_timeout) == REQUEST_TIMEOUT
 
 
 def test_library_errors_become_one_line(cluster_api):
-    from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import MaxRetryError, NewConnectionError
 
-    def forbidden(**kwargs):
-        raise ApiException(status=403, reason="Forbidden", body=status_body("no", 403))
+    reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
+    pool = RecordingPool((403, status_body("no", 403).encode()), MaxRetryError(None, "/api/v1/nodes", reason))
+    cluster_api.kube.api_client.rest_client.pool_manager = pool
 
-    def refused(**kwargs):
-        reason = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")
-        raise MaxRetryError(None, "/api/v1/nodes", reason)
-
-    with pytest.raises(KubeApiError, match=r"^Cannot list nodes: no \(HTTP 403\)$"):
-        cluster_api._call("list nodes", forbidden)
-    with pytest.raises(KubeApiError) as unreachable:
-        cluster_api._call("list nodes", refused)
+    with pytest.raises(KubernetesError, match=r"^Cannot list nodes: no \(HTTP 403\)$"):
+        cluster_api.list_nodes()
+    with pytest.raises(KubernetesError) as unreachable:
+        cluster_api.list_nodes()
     message = unreachable.value.message
     assert message.startswith("Cannot list nodes: the Kubernetes API at https://192.0.2.1:6443 did not answer: ")
     assert message.endswith("Failed to establish a new connection: [Errno 111] Connection refused")
     assert unreachable.value.status is None
 
 
-def test_a_missing_node_reads_as_none(cluster_api, monkeypatch):
-    from kubernetes.client.exceptions import ApiException
-
-    def not_found(name, **kwargs):
-        raise ApiException(status=404, reason="Not Found", body=status_body(f'nodes "{name}" not found', 404))
-
-    monkeypatch.setattr(cluster_api.core, "read_node", not_found)
+def test_a_missing_node_reads_as_none(cluster_api):
+    not_found = status_body('nodes "gone" not found', 404).encode()
+    cluster_api.kube.api_client.rest_client.pool_manager = RecordingPool((404, not_found))
     assert cluster_api.read_node("gone") is None
 
 
 class RecordingPool:
-    """Stands in for the ApiClient's urllib3 pool: records each request, answers from a list."""
+    """Stands in for the ApiClient's urllib3 pool: records each request, answers (or raises) from a list."""
 
     def __init__(self, *answers):
         self.answers = list(answers)
@@ -433,7 +437,10 @@ class RecordingPool:
     def request(self, method, url, body=None, headers=None, timeout=None, preload_content=True):
         self.requests.append({"method": method, "url": url, "body": json.loads(body) if body else None,
                               "headers": headers, "timeout": timeout})  # fmt: skip
-        status, data = self.answers.pop(0)
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, data = answer
 
         class Response:
             pass
@@ -444,14 +451,14 @@ class RecordingPool:
 
 
 def test_calls_are_plain_json_requests_with_the_clients_credentials(cluster_api):
-    cluster_api.core._api_client.configuration.api_key = {"authorization": "Bearer t0ken"}
+    cluster_api.kube.api_client.configuration.api_key = {"authorization": "Bearer t0ken"}
     pool = RecordingPool(
         (200, b'{"items": [{"metadata": {"name": "w1"}}]}'),
         (200, b'{"spec": {}}'),
         (201, b'{"status": {"allowed": true}}'),
         (201, b'{"status": {"userInfo": {"username": "admin"}}}'),
     )
-    cluster_api.core._api_client.rest_client.pool_manager = pool
+    cluster_api.kube.api_client.rest_client.pool_manager = pool
     assert cluster_api.list_nodes("kubernetes.io/os=windows") == [{"metadata": {"name": "w1"}}]
     cluster_api.patch_node("w 1", [{"op": "test"}], dry_run=True)
     assert cluster_api.access_review("patch", "nodes") == {"allowed": True}
@@ -468,13 +475,13 @@ def test_calls_are_plain_json_requests_with_the_clients_credentials(cluster_api)
     ]  # fmt: skip
     assert all(r["headers"]["authorization"] == "Bearer t0ken" for r in pool.requests)
     assert pool.requests[1]["headers"]["Content-Type"] == "application/json-patch+json"
-    assert pool.requests[0]["timeout"].connect_timeout == _nodes.REQUEST_TIMEOUT[0]
+    assert pool.requests[0]["timeout"].connect_timeout == REQUEST_TIMEOUT[0]
 
 
-def test_an_error_answer_is_the_typed_clients_api_exception(cluster_api):
+def test_an_error_answer_is_one_kubernetes_error_line(cluster_api):
     forbidden = RecordingPool((403, status_body("nodes is forbidden", 403).encode()))
-    cluster_api.core._api_client.rest_client.pool_manager = forbidden
-    with pytest.raises(KubeApiError, match=r"^Cannot list nodes: nodes is forbidden \(HTTP 403\)$") as error:
+    cluster_api.kube.api_client.rest_client.pool_manager = forbidden
+    with pytest.raises(KubernetesError, match=r"^Cannot list nodes: nodes is forbidden \(HTTP 403\)$") as error:
         cluster_api.list_nodes()
     assert error.value.status == 403
 

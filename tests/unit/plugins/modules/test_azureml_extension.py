@@ -1,10 +1,15 @@
-"""azureml_extension's local steps: PEM files read on the controller and masked at once."""
+"""azureml_extension's own steps: PEM files read on the controller and masked at once, and the Relay's actions."""
 
 import base64
+from types import SimpleNamespace
 
 import pytest
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import settings, tasks
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import NOT_YET_CREATED
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import provide_relay, read_pem
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.modules.azureml_extension import read_pem
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef
 
 KEY = (
     "-----BEGIN PRIVATE KEY-----\n"
@@ -51,3 +56,52 @@ def test_wrong_or_encrypted_files_are_refused_before_anything_is_sent(tmp_path, 
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(ArcMLError, match=r"Cannot read the SSL certificate file .*missing\.pem: No such file"):
         read_pem(Masks(), str(tmp_path / "missing.pem"), "certificate")
+
+
+class RelayModule(Masks):
+    check_mode = True
+
+    def __init__(self):
+        super().__init__()
+        self.result = {"changed": False, "actions": []}
+
+    def waiter(self, required=False):
+        return None
+
+    def act(self, action):
+        self.result["actions"].append(action)
+        self.result["changed"] = True
+
+
+class NoRelayYet:
+    """An ARM where the Relay namespace does not exist: listKeys and every GET answer 404."""
+
+    def post(self, path, api_version):
+        raise AzureApiError("POST", path, 404, "NotFound", "not found")
+
+    def get_or_none(self, path, api_version):
+        return None
+
+
+def test_check_mode_lists_each_relay_resource_it_would_create_as_an_action():
+    module = RelayModule()
+    client = SimpleNamespace(arm=NoRelayYet(), cluster=ClusterRef("sub", "rg", "connectedClusters", "c1"))
+    options = dict.fromkeys(("connection_string", "resource_group", "namespace", "hybrid_connection"))
+    options.update(authorization_rule="azureml_rw", create=True)
+    connection_string, _hybrid_connection_id, name = provide_relay(
+        module, client, SimpleNamespace(location="eastus"), options
+    )
+    assert name == "c1"
+    assert connection_string == NOT_YET_CREATED
+    namespace = module.result["relay"]["namespace"]
+    assert module.result["actions"] == [
+        f"create relay namespace {namespace}",
+        "create relay hybrid connection c1",
+        "create relay authorization rule azureml_rw",
+    ]
+    assert module.result["changed"] is True
+
+
+def test_the_extension_type_is_sent_in_lower_case_as_az_sends_it():
+    assert tasks.EXTENSION_TYPE == "microsoft.azureml.kubernetes"
+    assert settings.EXTENSION_TYPE == "Microsoft.AzureML.Kubernetes"

@@ -6,7 +6,8 @@ import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import KubeApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import tasks as _nodes_tasks
 from ansible_collections.hci.arc_ml.plugins.modules import cluster_preflight
 
 
@@ -34,13 +35,13 @@ class FakeCluster:
     def version(self):
         self.calls.append("version")
         if self.version_error:
-            raise KubeApiError(self.version_error)
+            raise KubernetesError(self.version_error)
         return {"gitVersion": "v1.31.8", "major": "1", "minor": "31"}
 
     def list_nodes(self, label_selector=None):
         self.calls.append("list_nodes")
         if self.nodes_error:
-            raise KubeApiError(self.nodes_error, 403)
+            raise KubernetesError(self.nodes_error, 403)
         return self.nodes
 
     def access_review(self, verb, resource, group=""):
@@ -56,7 +57,7 @@ class FakeCluster:
 def install(monkeypatch):
     def install_cluster(fake):
         monkeypatch.setattr(ArcMLModule, "kube_client", lambda self: object())
-        monkeypatch.setattr(cluster_preflight, "ClusterApi", lambda api_client: fake)
+        monkeypatch.setattr(_nodes_tasks, "ClusterApi", lambda api_client: fake)
         return fake
 
     return install_cluster
@@ -86,7 +87,7 @@ def test_a_good_cluster_passes_with_facts_and_three_reads(install, capsys):
     result = run(capsys, _ansible_check_mode=True)
 
     assert not result.get("failed")
-    assert result["changed"] is False
+    assert result["changed"] is False and "actions" not in result
     assert result["passed"] is True and result["unmet"] == []
     assert result["kubernetes_version"] == "v1.31.8"
     assert [n["name"] for n in result["nodes"]] == ["lin-1", "win-1"]

@@ -16,6 +16,7 @@ import azure.core.pipeline.transport as azure_transport
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import onboarding as _arc_onboarding
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 from ansible_collections.hci.arc_ml.plugins.modules import connected_cluster, connected_cluster_info
@@ -207,7 +208,7 @@ def world(monkeypatch, make_transport, make_reply, fake_entra, fake_clock, onboa
         lambda request: entra(request) if entra.handles(request) else current.azure(request, make_reply)
     )
     monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: transport)
-    monkeypatch.setattr(connected_cluster, "ArcCluster", current.make_cluster)
+    monkeypatch.setattr(_arc_onboarding, "ArcCluster", current.make_cluster)
     monkeypatch.setattr(ArcMLModule, "kube_client", lambda self: None)
     monkeypatch.setattr(ArcMLModule, "helm", lambda self, binary=None: FakeHelm(current))
     monkeypatch.setattr(_arc_keys, "generate", lambda: onboarding_key)
@@ -294,6 +295,13 @@ def test_a_connected_cluster_is_left_alone(world, capsys):
     result = run(capsys, world)
 
     assert result["changed"] is False and result["detected"] == "onboarded"
+    assert result["actions"] == []
+    assert result["helm_release"] == {
+        "name": "azure-arc",
+        "namespace": "azure-arc-release",
+        "status": "deployed",
+        "revision": 1,
+    }
     assert world.events == ["helm list"]
 
 
@@ -398,7 +406,7 @@ def test_importing_the_modules_loads_no_sdk():
     )
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
-    assert len(modules) == 9
+    assert len(modules) == 11
 
 
 def test_a_proxy_password_is_masked_even_when_the_agents_are_not_installed(world, capsys):

@@ -50,9 +50,9 @@ def test_a_write_that_succeeds_is_a_change():
 
 
 def test_a_write_the_kubernetes_api_refused_changed_nothing():
-    from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import InstanceTypeApiError
+    from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 
     module = Recorder()
-    with pytest.raises(InstanceTypeApiError):
-        write(module, fail_with(InstanceTypeApiError("Cannot create InstanceType x: HTTP 403", status=403)))
+    with pytest.raises(KubernetesError):
+        write(module, fail_with(KubernetesError("Cannot create InstanceType x: HTTP 403", status=403)))
     assert module.result["changed"] is False

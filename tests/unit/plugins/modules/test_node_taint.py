@@ -7,7 +7,8 @@ import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
-from ansible_collections.hci.arc_ml.plugins.module_utils._nodes.api import KubeApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
+from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import tasks as _nodes_tasks
 from ansible_collections.hci.arc_ml.plugins.modules import node_taint
 
 OURS = {"key": "node.kubernetes.io/os", "value": "windows", "effect": "NoSchedule"}
@@ -30,7 +31,7 @@ class FakeCluster:
     def list_nodes(self, label_selector=None):
         self.selectors.append(label_selector)
         if label_selector == "bad((":
-            raise KubeApiError("Cannot list nodes matching 'bad((': unable to parse requirement (HTTP 400)", 400)
+            raise KubernetesError("Cannot list nodes matching 'bad((': unable to parse requirement (HTTP 400)", 400)
         key, value = (label_selector or "=").split("=", 1)
         return [copy.deepcopy(n) for n in self.nodes.values() if not key or n["metadata"]["labels"].get(key) == value]
 
@@ -62,7 +63,7 @@ def cluster(monkeypatch):
         [("lin-1", "linux", []), ("win-1", "windows", [FOREIGN]), ("win-2", "windows", [])],
     )
     monkeypatch.setattr(ArcMLModule, "kube_client", lambda self: object())
-    monkeypatch.setattr(node_taint, "ClusterApi", lambda api_client: fake)
+    monkeypatch.setattr(_nodes_tasks, "ClusterApi", lambda api_client: fake)
     return fake
 
 
@@ -97,6 +98,10 @@ def test_defaults_taint_the_windows_nodes_only(cluster, capsys):
         {"name": "win-2", "added": ["node.kubernetes.io/os=windows:NoSchedule"], "removed": [], "taints": [OURS]},
     ]  # fmt: skip
     assert result["msg"] == "Tainted 2 of 2 nodes matching kubernetes.io/os=windows."
+    assert result["actions"] == [
+        "taint node win-1: add node.kubernetes.io/os=windows:NoSchedule",
+        "taint node win-2: add node.kubernetes.io/os=windows:NoSchedule",
+    ]
     assert cluster.taints() == {"lin-1": [], "win-1": [FOREIGN, OURS], "win-2": [OURS]}
     assert "diff" not in result
 
@@ -108,7 +113,7 @@ def test_a_second_run_changes_nothing(cluster, capsys):
     result = run(capsys)
 
     assert result["changed"] is False
-    assert result["changed_nodes"] == []
+    assert result["changed_nodes"] == [] and result["actions"] == []
     assert cluster.patches == []
     assert result["msg"] == "All 2 nodes matching kubernetes.io/os=windows already carry the taints: nothing to change."
 
@@ -120,6 +125,7 @@ def test_check_mode_with_diff_predicts_per_node_and_stores_nothing(cluster, caps
     assert cluster.patches == [("win-1", True), ("win-2", True)]
     assert cluster.taints() == {"lin-1": [], "win-1": [FOREIGN], "win-2": []}
     assert result["msg"] == "Would taint 2 of 2 nodes matching kubernetes.io/os=windows."
+    assert len(result["actions"]) == 2 and result["actions"][0].startswith("taint node win-1: add ")
     assert result["diff"] == [
         {"before_header": "node/win-1 taints", "after_header": "node/win-1 taints",
          "before": {"taints": [FOREIGN]}, "after": {"taints": [FOREIGN, OURS]}},
@@ -138,6 +144,10 @@ def test_absent_removes_ours_and_keeps_the_rest(cluster, capsys):
     result = run(capsys, state="absent")
     assert result["msg"] == "Removed the taints from 2 of 2 nodes matching kubernetes.io/os=windows."
     assert [n["removed"] for n in result["changed_nodes"]] == [["node.kubernetes.io/os=windows:NoSchedule"]] * 2
+    assert result["actions"] == [
+        "taint node win-1: remove node.kubernetes.io/os=windows:NoSchedule",
+        "taint node win-2: remove node.kubernetes.io/os=windows:NoSchedule",
+    ]
     assert cluster.taints() == {"lin-1": [], "win-1": [FOREIGN], "win-2": []}
 
     again = run(capsys, state="absent")
@@ -184,7 +194,7 @@ def test_a_failure_on_a_later_node_still_reports_the_earlier_change(cluster, cap
 
     def fail_on_win_2(name, operations, dry_run=False):
         if name == "win-2":
-            raise KubeApiError("Cannot change the taints of node win-2: forbidden (HTTP 403)", 403)
+            raise KubernetesError("Cannot change the taints of node win-2: forbidden (HTTP 403)", 403)
         return original(name, operations, dry_run)
 
     monkeypatch.setattr(cluster, "patch_node", fail_on_win_2)
@@ -194,12 +204,13 @@ def test_a_failure_on_a_later_node_still_reports_the_earlier_change(cluster, cap
     assert result["msg"] == "Cannot change the taints of node win-2: forbidden (HTTP 403)"
     assert result["changed"] is True
     assert [n["name"] for n in result["changed_nodes"]] == ["win-1"]
+    assert result["actions"] == ["taint node win-1: add node.kubernetes.io/os=windows:NoSchedule"]
 
 
 def test_a_node_deleted_while_running_is_a_warning(cluster, capsys, monkeypatch):
     def deleted(name, operations, dry_run=False):
         del cluster.nodes[name]
-        raise KubeApiError("not found", 404)
+        raise KubernetesError("not found", 404)
 
     monkeypatch.setattr(cluster, "patch_node", deleted)
     result = run(capsys, label_selector="kubernetes.io/os=linux")

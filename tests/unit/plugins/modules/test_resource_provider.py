@@ -112,6 +112,7 @@ def test_registers_and_waits_until_registered(fake_azure, capsys, fake_clock):
         {"namespace": "Microsoft.KubernetesConfiguration", "registration_state": "Registered", "changed": False},
     ]
     assert providers.writes() == [f"POST /subscriptions/{SUBSCRIPTION}/providers/Microsoft.Kubernetes/register"]
+    assert result["actions"] == ["register resource provider Microsoft.Kubernetes"]
     # No Retry-After on a provider: the pause grows from 1 s up to wait_sleep.
     assert fake_clock.sleeps == [1, 2]
 
@@ -132,6 +133,7 @@ def test_second_run_changes_nothing_and_sends_no_write(fake_azure, capsys):
     result = run(capsys, namespaces=NAMESPACES)
     assert not result.get("failed")
     assert result["changed"] is False
+    assert result["actions"] == []
     assert providers.writes() == []
     assert len(providers.log) == 2
 
@@ -142,6 +144,7 @@ def test_check_mode_predicts_without_writing(fake_azure, capsys):
     assert result["changed"] is True
     assert providers.writes() == []
     assert [p["registration_state"] for p in result["providers"]] == ["Registered", "Registered"]
+    assert result["actions"] == [f"register resource provider {namespace}" for namespace in NAMESPACES]
     assert result["diff"] == {
         "before": dict.fromkeys(NAMESPACES, "NotRegistered"),
         "after": dict.fromkeys(NAMESPACES, "Registered"),
@@ -180,6 +183,7 @@ def test_unregisters(fake_azure, capsys):
     assert result["changed"] is True
     assert [p["registration_state"] for p in result["providers"]] == ["NotRegistered", "NotRegistered"]
     assert providers.writes() == [f"POST /subscriptions/{SUBSCRIPTION}/providers/Microsoft.Relay/unregister"]
+    assert result["actions"] == ["unregister resource provider Microsoft.Relay"]
 
 
 def test_timeout_fails_with_the_last_state_and_still_reports_the_change(fake_azure, capsys):
@@ -189,6 +193,7 @@ def test_timeout_fails_with_the_last_state_and_still_reports_the_change(fake_azu
     assert "Microsoft.Relay to become Registered" in result["msg"]
     assert "last observed state: Registering" in result["msg"]
     assert result["changed"] is True
+    assert result["actions"] == ["register resource provider Microsoft.Relay"]
     assert result["providers"][0]["registration_state"] == "Registering"
 
 

@@ -10,8 +10,8 @@
 Shared by cluster_extension and azureml_extension. The order of a present run: read the extension (waiting
 out a running operation), then create it, refuse or re-create it for an immutable change, report or
 repair a Failed one, or PATCH exactly what differs. An absent run deletes and confirms the resource is
-gone. Results: `extension` (_extension.view), `changes` (one line per difference, never a secret value)
-and the diff.
+gone. Results: `extension` (_extension.view), `changes` (one line per difference, never a secret value),
+the diff, and one entry of `actions` per write (recorded before it is sent, so check mode reports them too).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import 
     plan_update,
 )
 
+_FORCE_DELETE = "forceDelete: Azure resource only"
 _OPTION_OF = {
     "extension type": "extension_type",
     "scope": "scope",
@@ -107,7 +108,7 @@ class ExtensionTask:
     def _create(self, spec):
         body = create_body(spec, self.client.cluster.cluster_type, self.policy)
         predicted = _as_stored(self.client, body, "Creating")
-        self.module.set_changed()
+        self.module.act(f"create extension {self.client.name}")
         self._report(None, predicted, ["created"])
         if self.module.check_mode:
             return predicted
@@ -117,7 +118,9 @@ class ExtensionTask:
 
     def _update(self, current, plan):
         predicted = apply_patch(current, plan.patch)
-        self.module.set_changed()
+        # The field or setting each change line names, before its ": old -> new".
+        fields = ", ".join(change.split(":", 1)[0] for change in plan.changes)
+        self.module.act(f"update extension {self.client.name} ({fields})")
         self._report(current, predicted, plan.changes)
         if self.module.check_mode:
             return predicted
@@ -135,7 +138,9 @@ class ExtensionTask:
         body = create_body(spec, self.client.cluster.cluster_type, self.policy)
         predicted = _as_stored(self.client, body, "Creating")
         changes = [f"re-created: {reason}"]
-        self.module.set_changed()
+        why = f"{reason}; {_FORCE_DELETE}" if force_delete else reason
+        self.module.act(f"delete extension {self.client.name} ({why})")
+        self.module.act(f"create extension {self.client.name}")
         self._report(current, predicted, changes)
         if self.module.check_mode:
             return predicted
@@ -152,8 +157,8 @@ class ExtensionTask:
         if current is None:
             self._report(None, None, [])
             return
-        self.module.set_changed()
-        self._report(current, None, ["deleted" + (" (forceDelete: Azure resource only)" if force else "")])
+        self.module.act(f"delete extension {self.client.name}" + (f" ({_FORCE_DELETE})" if force else ""))
+        self._report(current, None, ["deleted" + (f" ({_FORCE_DELETE})" if force else "")])
         if self.module.check_mode:
             return
         self._delete(force)

@@ -1,0 +1,426 @@
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the hci.arc_ml collection
+# and may change in any release, even a bugfix release. Do not use them from outside.
+
+"""Connecting a Kubernetes cluster to Azure Arc, and disconnecting it: the connected_cluster task.
+
+`Onboarding.connect()` reads the ARM resource and what the cluster holds, lets `_arc.detect.detect()` decide,
+reports the plan (all that check mode does), then carries it out in a fixed order: clean up stale agents,
+store the key Secret, write to ARM, install the agents with helm, wait for Connected.
+`Onboarding.disconnect()` deletes the ARM resource first, then removes the agents it can prove are this
+resource's.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import chart as _arc_chart
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import dataplane as _arc_dataplane
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import detect as _arc_detect
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import keys as _arc_keys
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import resource as _arc_resource
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import values as _arc_values
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import (
+    ARC_NAMESPACE,
+    RELEASE_NAME,
+    RELEASE_NAMESPACE,
+    ArcCluster,
+)
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm import release_summary
+
+RESOURCE_GROUP_API_VERSION = "2022-09-01"
+# The public key that a new key pair will have; only shown in check mode, where no key is generated.
+NEW_PUBLIC_KEY = "(a new RSA-4096 public key)"
+
+
+class Onboarding:
+    """One connected_cluster task: the Azure side, and the cluster side (loaded when needed)."""
+
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        # First: every result, a failure's too, echoes the options back, a proxy URL's password included.
+        # The proxy's CA is read later, by connect(), from the file proxy.ca_cert names.
+        proxy = params.get("proxy") or {}
+        self.proxy = _arc_values.Proxy(proxy.get("https_proxy"), proxy.get("http_proxy"), proxy.get("no_proxy"))
+        module.protect(self.proxy.secrets)
+        _arc_resource.check_names(params["name"], params["resource_group"])
+        self.name = params["name"]
+        self.resource_group = params["resource_group"]
+        self.force = params["force"]
+        self.azure = module.azure()
+        self.arm = self.azure.arm
+        self.path = _arc_resource.cluster_path(self.azure.subscription_id, self.resource_group, self.name)
+        self.requested = (self.azure.subscription_id, self.resource_group, self.name)
+        self.desired = _arc_resource.Desired(
+            name=self.name,
+            location=params["location"],
+            tags=params["tags"],
+            distribution=params["distribution"],
+            infrastructure=params["infrastructure"],
+            agent_auto_upgrade=params["agent_auto_upgrade"],
+        )
+        self.chart_source = _arc_chart.parse_chart_ref(params["chart_ref"])
+        self._cluster = None
+        self._helm = None
+        self._cluster_key = None
+        self._cluster_key_read = False
+        module.result.update(helm_release={}, connected_cluster={})
+
+    # The cluster, met only when needed.
+
+    @property
+    def where(self):
+        return self.module.kube().describe()
+
+    def cluster(self):
+        if self._cluster is None:
+            cluster = ArcCluster(self.module.kube_client(), self.where)
+            cluster.server_version()
+            self._cluster = cluster
+        return self._cluster
+
+    def helm(self):
+        if self._helm is None:
+            self._helm = self.module.helm()
+        return self._helm
+
+    def arc_release(self):
+        """The latest revision of release azure-arc in any namespace (helm list -a), or None.
+
+        A release uninstalled with --keep-history is only history: it counts as none.
+        """
+        releases = [r for r in self.helm().list_releases(name=RELEASE_NAME) if r.get("status") != "uninstalled"]
+        releases.sort(key=lambda r: r.get("namespace") != RELEASE_NAMESPACE)
+        return releases[0] if releases else None
+
+    def cluster_key(self):
+        """The key in the cluster's key Secret (masked from here on), or None."""
+        if not self._cluster_key_read:
+            self._cluster_key = self.cluster().onboarding_key()
+            self._cluster_key_read = True
+            if self._cluster_key is not None:
+                self.module.protect(self._cluster_key.secrets)
+        return self._cluster_key
+
+    def cluster_key_matches(self, resource):
+        key = self.cluster_key()
+        public = _arc_resource.properties_of(resource).get("agentPublicKeyCertificate")
+        return key is not None and bool(public) and key.public_key_certificate == public
+
+    def other_resource_exists(self, identity):
+        """Whether the connected cluster the in-cluster ConfigMap names exists (any subscription we can see)."""
+        path = _arc_resource.cluster_path(*identity)
+        try:
+            return self.arm.get_or_none(path, _arc_resource.API_VERSION) is not None
+        except AzureApiError as exc:
+            if exc.status == 403:
+                # Not ours to see: it may well exist, so never treat it as stale.
+                return True
+            raise
+
+    # Waiting.
+
+    def waiter(self):
+        """The task's waiter; when `wait` is false, one for the steps that must finish before the next."""
+        return self.module.waiter(required=True)
+
+    def remaining_seconds(self):
+        return max(1, int(self.waiter().start().remaining()))
+
+    # state=present
+
+    def connect(self):
+        """state=present: connect the cluster, or bring an existing connection to what the task asks."""
+        module = self.module
+        self.read_proxy_ca()  # a wrong path fails here, before any write and in check mode too
+        resource = self.arm.get_or_none(self.path, _arc_resource.API_VERSION)
+        if _arc_resource.is_provisioned(resource):
+            module.result.update(detected=_arc_detect.PLATFORM_MANAGED)
+            module.result["connected_cluster"] = _arc_resource.summary(resource)
+            module.set_diff(_arc_resource.diff_view(resource), _arc_resource.diff_view(resource))
+            return
+        release, plan = self.survey(resource)
+        key = self.onboarding_key(plan)
+        write = self.plan_write(resource, plan, key.public_key_certificate if key else NEW_PUBLIC_KEY)
+        self.report(resource, plan, write)
+        if not module.check_mode:
+            self.carry_out(resource, release, plan, key, write)
+
+    def survey(self, resource):
+        """What the cluster holds, and the Plan for it; fails here, before any write, when it must."""
+        cluster = self.cluster()
+        release = self.arc_release()
+        config = cluster.cluster_config() if release else None
+        observed = _arc_detect.Observed(
+            self.requested,
+            resource,
+            release,
+            config,
+            self.where,
+            other_resource_exists=self.other_resource_exists,
+            cluster_key_matches=lambda: self.cluster_key_matches(resource),
+            leftovers=cluster.leftovers,
+        )
+        plan = _arc_detect.detect(observed, force=self.force)
+        self.module.result["detected"] = plan.situation
+        self.module.result["helm_release"] = release_summary(release)
+        if plan.failure:
+            raise ArcMLError(plan.failure, detected=plan.situation)
+        return release, plan
+
+    def onboarding_key(self, plan):
+        """The key the agents will hold: the cluster's when it fits, a new one (not in check mode), or None."""
+        if plan.key == _arc_detect.CLUSTER_KEY:
+            return self.cluster_key()
+        if plan.key == _arc_detect.NEW_KEY and not self.module.check_mode:
+            key = _arc_keys.generate()
+            self.module.protect(key.secrets)
+            return key
+        return None
+
+    def report(self, resource, plan, write):
+        """Diff, planned actions and the resource as it will be: what check mode returns, and a run's start."""
+        module = self.module
+        module.set_diff(_arc_resource.diff_view(resource), _arc_resource.diff_view(write.after))
+        module.result["connected_cluster"] = _arc_resource.summary(write.after)
+        if plan.cleanup:
+            module.act(
+                f"remove the stale Arc agents (helm release {RELEASE_NAME}, namespace {ARC_NAMESPACE}, Arc CRDs)"
+            )
+        if write.action:
+            module.act(write.action)
+        if plan.install:
+            module.act(f"install the Arc agents (helm release {RELEASE_NAME} in namespace {RELEASE_NAMESPACE})")
+
+    def carry_out(self, resource, release, plan, key, write):
+        """Clean up, key Secret, ARM write, helm, then wait for Connected: in that order."""
+        module = self.module
+        if plan.cleanup:
+            self.remove_agents(release)
+        if plan.install and (plan.key == _arc_detect.NEW_KEY or plan.cleanup):
+            # Before the ARM resource exists: should this run stop half-way, the key in the cluster is what proves
+            # that the resource is this cluster's. A fresh namespace cannot hold one yet.
+            fresh = plan.cleanup or plan.situation == _arc_detect.NOT_ONBOARDED
+            self.cluster().store_onboarding_key(key, replace=not fresh)
+        resource = self.write_resource(write, wait_for_it=plan.install) or resource
+        if plan.install:
+            module.result["helm_release"] = self.install_agents(resource, key)
+        resource = self.wait_connected(resource)
+        module.result["connected_cluster"] = _arc_resource.summary(resource)
+
+    def plan_write(self, resource, plan, public_key):
+        """The ARM write (_arc.resource.Write): a PUT that creates, a re-PUT, a PATCH, or none."""
+        if resource is None:
+            location = self.desired.location or self.resource_group_location()
+            return _arc_resource.plan_create(self.desired, location, public_key, self.path)
+        new_public_key = public_key if plan.key == _arc_detect.NEW_KEY else None
+        return _arc_resource.plan_update(resource, self.desired, new_public_key)
+
+    def resource_group_location(self):
+        group = self.arm.get(
+            resource_path("subscriptions", self.azure.subscription_id, "resourcegroups", self.resource_group),
+            RESOURCE_GROUP_API_VERSION,
+        )
+        location = (group or {}).get("location")
+        if not location:
+            raise ArcMLError(f"Resource group {self.resource_group} has no location; set the location option.")
+        return location
+
+    def write_resource(self, write, wait_for_it):
+        """Send the planned write; the resource Azure returns (after its operation when waiting)."""
+        waiter = self.waiter() if wait_for_it else self.module.waiter()
+        if write.put is not None:
+            return self.arm.put(self.path, _arc_resource.API_VERSION, write.put, waiter=waiter)
+        if write.patch is not None:
+            return self.arm.patch(self.path, _arc_resource.API_VERSION, write.patch, waiter=waiter)
+        return None
+
+    def install_agents(self, resource, key):
+        """Data plane settings, the chart, `helm upgrade --install`; the release as `helm_release` shows it."""
+        params = self.module.params
+        cloud = self.azure.cloud
+        location = resource.get("location") or self.desired.location
+        client = self.azure.client(cloud.arc_config_endpoint_for(location), audience=cloud.management_audience)
+        dataplane = _arc_dataplane.ConfigDataPlane(client)
+        dataplane.health_check()
+        settings = dataplane.helm_settings(resource)
+
+        scratch = tempfile.mkdtemp(prefix="hci-arc-ml-chart-")  # 0700
+        try:
+            source = self.chart_source
+            if source is not None and source.path:
+                chart_path, registry = source.path, settings.chart.registry
+            else:
+                source = source or _arc_chart.ChartSource(oci_url=settings.chart.oci_url)
+                version = source.version or settings.chart.version
+                chart_path = _arc_chart.pull(self.helm(), source, version, scratch, ca_file=self.azure.ca_bundle)
+                registry = source.oci_url[len("oci://") :].split("/", 1)[0]
+            chart_version = str(_arc_chart.chart_metadata(chart_path)["version"])
+            key_in_values = _arc_chart.key_in_values(chart_version)
+            current = _arc_resource.properties_of(resource)
+            values = _arc_values.agent_values(
+                settings.values,
+                distribution=current.get("distribution") or params["distribution"],
+                infrastructure=current.get("infrastructure") or params["infrastructure"],
+                cloud_name=cloud.name,
+                private_key_pem=key.private_key_pem if key_in_values else None,
+                proxy=self.proxy,
+                cloud_overrides=self.cloud_overrides(resource, location, registry),
+            )
+            waiting = self.module.waiter() is not None
+            released = self.helm().upgrade_install(
+                RELEASE_NAME,
+                chart_path,
+                RELEASE_NAMESPACE,
+                values=values,
+                wait=waiting,
+                timeout=self.remaining_seconds(),
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        # The release_summary() of helm's answer; {} when helm printed none.
+        released = released or {}
+        return {
+            "name": released.get("name") or RELEASE_NAME,
+            "namespace": released.get("namespace") or RELEASE_NAMESPACE,
+            "status": released.get("status"),
+            "revision": released.get("revision"),
+            "chart_version": released.get("chart_version") or chart_version,
+            "private_key_delivery": "secret_and_value" if key_in_values else "secret",
+        }
+
+    def read_proxy_ca(self):
+        path = (self.module.params.get("proxy") or {}).get("ca_cert")
+        if not path:
+            return
+        try:
+            with open(path, encoding="utf-8") as handle:
+                self.proxy.ca_cert = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ArcMLError(f"Cannot read proxy.ca_cert {path}: {exc}.") from None
+
+    def cloud_overrides(self, resource, location, registry):
+        """The endpoint values a cloud with its own Arc config endpoint needs (from the metadata read at login)."""
+        metadata = self.azure.cloud.metadata  # None for a known cloud
+        if not metadata:
+            return {}
+        return _arc_values.custom_cloud_values(metadata, resource, _arc_resource.location_key(location), registry)
+
+    def wait_connected(self, resource):
+        waiter = self.module.waiter()
+        if waiter is None or _arc_resource.is_connected(resource):
+            return resource
+
+        def poll():
+            answer = self.arm.request("GET", self.path, _arc_resource.API_VERSION)
+            return answer.body or {}, answer.retry_after
+
+        return waiter.poll_until(
+            poll,
+            done=_arc_resource.is_connected,
+            what=(
+                f"connected cluster {self.name} to report connectivityStatus Connected (the agents in namespace "
+                f"{ARC_NAMESPACE} must reach Azure: kubectl get pods -n {ARC_NAMESPACE})"
+            ),
+            describe=lambda body: _arc_resource.properties_of(body).get("connectivityStatus") or "unknown",
+            first=(resource, None),
+        )
+
+    def remove_agents(self, release):
+        """Remove stale agents before onboarding again: release (no hooks), Arc CRDs, namespace azure-arc.
+
+        Waits until they are gone (within the deadline): the chart creates them again.
+        """
+        cluster = self.cluster()
+        if release is not None:
+            self.helm().uninstall(
+                release["name"], release["namespace"], no_hooks=True, wait=False, timeout=self.remaining_seconds()
+            )
+        cluster.delete_arc_crds()
+        cluster.delete_namespace(ARC_NAMESPACE)
+        cluster.wait_removed([ARC_NAMESPACE], self.waiter())
+
+    # state=absent
+
+    def disconnect(self):
+        """state=absent: delete the ARM resource, then remove the agents that are this resource's."""
+        module = self.module
+        resource = self.arm.get_or_none(self.path, _arc_resource.API_VERSION)
+        if _arc_resource.is_provisioned(resource):
+            raise ArcMLError(
+                f"Connected cluster {self.name} in resource group {self.resource_group} is an AKS cluster enabled by "
+                "Azure Arc (kind ProvisionedCluster), which the platform manages: it is not disconnected here. "
+                "Delete it with az aksarc delete or the Azure portal."
+            )
+        cluster = None
+        try:
+            cluster = self.cluster()
+        except ArcMLError as exc:
+            if not (self.force and resource is not None):
+                raise
+            module.warn(f"The cluster cannot be reached, so only the Azure resource is deleted: {exc.message}")
+        release = self.arc_release() if cluster is not None else None
+        agents_are_ours = False
+        if release is not None:
+            config = cluster.cluster_config()
+            identity = _arc_detect.config_identity(config) if config is not None else None
+            if identity == tuple(part.lower() for part in self.requested) or self.force:
+                agents_are_ours = True
+            elif resource is not None:
+                configured = "an unknown resource (ConfigMap azure-arc/azure-clusterconfig is missing)"
+                if config is not None:
+                    configured = "connected cluster '{}' in resource group '{}'".format(
+                        config.get("AZURE_RESOURCE_NAME"), config.get("AZURE_RESOURCE_GROUP")
+                    )
+                raise ArcMLError(
+                    f"The cluster at {self.where} is connected as {configured}, not as '{self.name}' in "
+                    f"'{self.resource_group}': nothing was deleted. Check kubeconfig and context, or set force: true "
+                    "to delete the resource and remove these agents anyway."
+                )
+        elif cluster is not None and resource is not None and self.cluster_key_matches(resource):
+            # An onboarding that stopped before helm: the key Secret is this resource's.
+            agents_are_ours = True
+
+        module.set_diff(_arc_resource.diff_view(resource), {})
+        if resource is not None:
+            module.act(f"delete connected cluster {self.name}")
+        if agents_are_ours:
+            module.act(
+                f"remove the Arc agents (helm release {RELEASE_NAME}, namespaces {ARC_NAMESPACE} and "
+                f"{RELEASE_NAMESPACE}, Arc CRDs)"
+            )
+        module.result["helm_release"] = release_summary(release)
+        if module.check_mode:
+            return
+
+        waiter = module.waiter()
+        if resource is not None:
+            path = self.path + ("?force=true" if self.force else "")
+            self.arm.delete(path, _arc_resource.API_VERSION, waiter=waiter)
+        if agents_are_ours:
+            if release is not None:
+                self.helm().uninstall(
+                    release["name"],
+                    release["namespace"],
+                    no_hooks=self.force,
+                    wait=False,
+                    timeout=self.remaining_seconds(),
+                )
+            cluster.delete_arc_crds()
+            namespaces = [ARC_NAMESPACE, RELEASE_NAMESPACE]
+            if release is not None and release["namespace"] not in [*namespaces, "default"]:
+                namespaces.append(release["namespace"])
+            for namespace in namespaces:
+                cluster.delete_namespace(namespace)
+            if waiter is not None:
+                cluster.wait_removed(namespaces, waiter)
+        module.result["helm_release"] = {}

@@ -1,0 +1,149 @@
+# Copyright (c) hci.arc_ml contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# FOR INTERNAL COLLECTION USE ONLY
+# The interfaces in this file are meant for use within the hci.arc_ml collection
+# and may change in any release, even a bugfix release. Do not use them from outside.
+
+"""The task of azureml_extension: the Azure ML extension as az k8s-extension builds it, with its Azure Relay.
+
+The order of a present run: everything az checks and reads locally (settings, rules, PEM files), then the
+extension and the cluster from Azure, the node count when it decides settings, the Relay, and last the
+extension itself through _extension's ExtensionTask.
+"""
+
+from __future__ import annotations
+
+import base64
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import relay as _relay
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import rules as _azureml_rules
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import settings as _azureml_settings
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.cluster import linux_node_count, read_cluster
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import extension_client
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.ensure import ExtensionTask
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec
+
+PEM_MARKERS = {"certificate": "-----BEGIN CERTIFICATE-----", "private key": "PRIVATE KEY-----"}
+# az k8s-extension sends the extension type in lower case.
+EXTENSION_TYPE = _azureml_settings.EXTENSION_TYPE.lower()
+
+
+def read_pem(module, path, kind):
+    """A PEM file's bytes; its contents are masked in all output from here on."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ArcMLError(f"Cannot read the SSL {kind} file {path}: {exc.strerror or exc}.") from None
+    text = data.decode("ascii", errors="replace")
+    module.protect([text, text.strip(), base64.b64encode(data).decode("ascii")])
+    if kind == "private key":
+        module.protect(line for line in text.splitlines() if len(line) >= 16 and not line.startswith("-----"))
+    if PEM_MARKERS[kind] not in text:
+        raise ArcMLError(f"The SSL {kind} file {path} is not a PEM {kind} (no '{PEM_MARKERS[kind]}' line).")
+    if "-----BEGIN ENCRYPTED PRIVATE KEY-----" in text or "Proc-Type: 4,ENCRYPTED" in text:
+        raise ArcMLError(f"The SSL {kind} file {path} is encrypted: the extension needs a key without a passphrase.")
+    return data
+
+
+def provide_relay(module, client, cluster, options):
+    """(connection string, hybrid connection id, hybrid connection name), finding or creating the Relay."""
+    if options["connection_string"]:
+        module.protect([options["connection_string"]])
+        hybrid_connection_id = options["hybrid_connection_id"]
+        if "/hybridconnections/" not in hybrid_connection_id.lower():
+            raise ArcMLError(
+                f"relay.hybrid_connection_id {hybrid_connection_id!r} is not the ARM id of a hybrid connection "
+                "(/subscriptions/.../providers/Microsoft.Relay/namespaces/<ns>/hybridConnections/<name>)."
+            )
+        return options["connection_string"], hybrid_connection_id, hybrid_connection_id.rstrip("/").split("/")[-1]
+    ref = client.cluster
+    resource_group = options["resource_group"] or ref.resource_group
+    target = _relay.RelayTarget(
+        ref.subscription_id,
+        resource_group,
+        options["namespace"] or _relay.default_namespace(ref.cluster_name, ref.subscription_id, ref.resource_group),
+        options["hybrid_connection"] or ref.cluster_name,
+        options["authorization_rule"],
+    )
+    relay = _relay.ensure_relay(
+        client.arm,
+        target,
+        cluster.location,
+        create=options["create"],
+        check_mode=module.check_mode,
+        waiter=module.waiter(required=True),  # the Relay must exist before the extension can use it
+        protect=module.protect,
+    )
+    module.result["relay"] = relay.result()
+    for created in relay.created:
+        module.act(f"create relay {created}")
+    # Without a connection string (check mode, Relay still to be created) a stand-in marks the protected
+    # settings as changing; check mode sends nothing.
+    connection_string = _relay.NOT_YET_CREATED if relay.connection_string is None else relay.connection_string
+    return connection_string, target.hybrid_connection_id, target.hybrid_connection
+
+
+def ensure_azureml(module):
+    """azureml_extension: install, update or remove the Azure ML extension (and find or create its Relay)."""
+    params = module.params
+    if params["state"] == "absent":
+        ExtensionTask(module, extension_client(module, params["name"])).absent(force=params["force_delete"])
+        return
+    relay_options = params["relay"]
+    # Everything az checks and reads locally comes first: an invalid request writes nothing.
+    settings, protected = _azureml_settings.requested(params, relay_options["enabled"])
+    _azureml_rules.validate(
+        settings,
+        protected,
+        version=params["version"],
+        auto_upgrade_minor_version=params["auto_upgrade_minor_version"],
+    )
+    configured = _azureml_settings.configure(settings, protected, lambda path, kind: read_pem(module, path, kind))
+
+    client = extension_client(module, params["name"])
+    task = ExtensionTask(module, client, params["protected_settings_update"])
+    current = task.current()
+    cluster = read_cluster(client.arm, client.cluster)
+    if cluster.cluster_type == "connectedClusters" and cluster.connectivity not in (None, "Connected"):
+        module.warn(
+            f"The cluster {client.cluster.describe()} is {cluster.connectivity}, not Connected: its agents may not "
+            "carry out the extension operation, which then fails."
+        )
+    node_count = None
+    identity = ExtensionSpec(EXTENSION_TYPE, scope="cluster", release_namespace=_azureml_rules.RELEASE_NAMESPACE)
+    creating = task.creates(current, identity, params["recreate"], params["repair_failed"])
+    if creating and params["node_count_source"] == "kubernetes":
+        node_count = linux_node_count(module.kube_client(), module.kube().describe(), params["node_selector"])
+        module.result["node_count"] = node_count
+    relay = None
+    module.result["relay"] = {}
+    if _azureml_settings.needs_relay(configured, cluster.cluster_type):
+        relay = provide_relay(module, client, cluster, relay_options)
+    completed = _azureml_settings.complete(configured, cluster, relay, node_count)
+    if creating:
+        for warning in configured.warnings:
+            module.warn(warning)
+    spec = ExtensionSpec(
+        extension_type=EXTENSION_TYPE,
+        scope="cluster",
+        release_namespace=_azureml_rules.RELEASE_NAMESPACE,
+        auto_upgrade_minor_version=params["auto_upgrade_minor_version"],
+        release_train=params["release_train"],
+        default_release_train=_azureml_settings.DEFAULT_RELEASE_TRAIN,
+        version=params["version"],
+        settings=completed.settings,
+        create_only_settings=completed.create_only,
+        protected=completed.protected,
+        identity={"type": "SystemAssigned"},
+        case_insensitive_keys=_azureml_settings.CASE_INSENSITIVE_KEYS,
+    )
+    task.present(
+        spec,
+        recreate=params["recreate"],
+        repair_failed=params["repair_failed"],
+        force_delete=params["force_delete"],
+        current=current,
+    )
