@@ -79,7 +79,7 @@ def collection_imports(path, tree):
 def imported_packages(module, names):
     """The module_utils packages an import reaches: `..module_utils._azure.arm` -> {"_azure"}."""
     if module == MODULE_UTILS_PREFIX:
-        return {name for name in names}
+        return set(names)
     if module.startswith(MODULE_UTILS_PREFIX + "."):
         return {module[len(MODULE_UTILS_PREFIX) + 1 :].split(".")[0]}
     return set()
@@ -135,7 +135,7 @@ def test_collection_code_is_imported_at_the_top_of_a_file():
         for function in ast.walk(tree):
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            for node, module, _ in collection_imports(path, function):
+            for node, module, _names in collection_imports(path, function):
                 violations.append(f"{where(path, node)}: {module} imported inside {function.name}()")
     violations = sorted(set(violations))
     assert not violations, "Collection imports belong at the top of the file:\n" + "\n".join(violations)
@@ -144,7 +144,7 @@ def test_collection_code_is_imported_at_the_top_of_a_file():
 def test_modules_import_only_module_utils():
     violations = []
     for path in python_files(MODULES):
-        for node, module, _ in collection_imports(path, parse(path)):
+        for node, module, _names in collection_imports(path, parse(path)):
             if not module.startswith(MODULE_UTILS_PREFIX):
                 violations.append(f"{where(path, node)}: imports {module}")
     assert not violations, "A module imports only module_utils, never another module:\n" + "\n".join(violations)

@@ -90,19 +90,19 @@ def test_retries_are_passed_only_when_the_client_sets_them():
 
 
 def test_the_answer_is_parsed_json_and_an_empty_one_is_an_empty_dict():
-    kube, _ = client(Answer(200, '{"gitVersion": "v1.31.8"}'), Answer(200, ""))
+    kube = client(Answer(200, '{"gitVersion": "v1.31.8"}'), Answer(200, ""))[0]
     assert kube.call("read the Kubernetes version", "GET", "/version") == {"gitVersion": "v1.31.8"}
     assert kube.call("delete namespace x", "DELETE", "/api/v1/namespaces/x") == {}
 
 
 def test_missing_ok_and_conflict_ok_answer_none():
-    kube, _ = client(Answer(404, status("gone", 404, "x")), Answer(409, status("exists", 409, "x")))
+    kube = client(Answer(404, status("gone", 404, "x")), Answer(409, status("exists", 409, "x")))[0]
     assert kube.call("read namespace x", "GET", "/api/v1/namespaces/x", missing_ok=True) is None
     assert kube.call("create namespace x", "POST", "/api/v1/namespaces", {}, conflict_ok=True) is None
 
 
 def test_an_error_answer_names_the_call_the_server_message_and_the_status():
-    kube, _ = client(Answer(403, status('nodes is forbidden: User "viewer" cannot list', 403)))
+    kube = client(Answer(403, status('nodes is forbidden: User "viewer" cannot list', 403)))[0]
     with pytest.raises(KubernetesError) as failure:
         kube.call("list nodes", "GET", "/api/v1/nodes")
     assert failure.value.message == 'Cannot list nodes: nodes is forbidden: User "viewer" cannot list (HTTP 403)'
@@ -111,14 +111,14 @@ def test_an_error_answer_names_the_call_the_server_message_and_the_status():
 
 
 def test_the_cluster_is_named_when_the_client_has_a_where():
-    kube, _ = client(Answer(500, status("etcd timeout", 500)), where="kubeconfig /k context c")
+    kube = client(Answer(500, status("etcd timeout", 500)), where="kubeconfig /k context c")[0]
     with pytest.raises(KubernetesError, match=r"^Cannot read secret a/b on the cluster at kubeconfig /k context c: "):
         kube.call("read secret a/b", "GET", "/api/v1/namespaces/a/secrets/b")
 
 
 def test_hints_by_status_then_any_other():
     hints = {403: "grant the right to get things", OTHER: "re-run the task"}
-    kube, _ = client(Answer(403, status("no", 403)), Answer(500, status("boom", 500)))
+    kube = client(Answer(403, status("no", 403)), Answer(500, status("boom", 500)))[0]
     with pytest.raises(KubernetesError, match=r"^Cannot read thing a: no \(HTTP 403\); grant the right to get things$"):
         kube.call("read thing a", "GET", "/apis/x/v1/things/a", hints=hints)
     with pytest.raises(KubernetesError, match=r"^Cannot read thing a: boom \(HTTP 500\); re-run the task$"):
@@ -127,7 +127,7 @@ def test_hints_by_status_then_any_other():
 
 def test_a_404_that_names_no_object_is_an_unknown_type_with_its_own_hint():
     hints = {UNKNOWN_TYPE: "install the things CRD", 404: "the thing is gone"}
-    kube, _ = client(Answer(404, "404 page not found\n"), Answer(404, status('things.x "a" not found', 404, "a")))
+    kube = client(Answer(404, "404 page not found\n"), Answer(404, status('things.x "a" not found', 404, "a")))[0]
     with pytest.raises(KubernetesError) as unknown:
         kube.call("read thing a", "GET", "/apis/x/v1/things/a", hints=hints)
     assert unknown.value.unknown_type is True
@@ -139,7 +139,7 @@ def test_a_404_that_names_no_object_is_an_unknown_type_with_its_own_hint():
 
 
 def test_401_says_to_check_the_kubeconfig_user_and_never_shows_the_token():
-    kube, _ = client(Answer(401, '{"message": "Unauthorized"}'))
+    kube = client(Answer(401, '{"message": "Unauthorized"}'))[0]
     with pytest.raises(KubernetesError) as failure:
         kube.call("list nodes", "GET", "/api/v1/nodes")
     assert failure.value.message == (
@@ -151,7 +151,7 @@ def test_401_says_to_check_the_kubeconfig_user_and_never_shows_the_token():
 
 def test_an_unreachable_server_did_not_answer_and_has_no_status():
     refused = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection: [Errno 111] refused")
-    kube, _ = client(urllib3.exceptions.MaxRetryError(None, "/version", refused), OSError("network is unreachable"))
+    kube = client(urllib3.exceptions.MaxRetryError(None, "/version", refused), OSError("network is unreachable"))[0]
     for _attempt in range(2):
         with pytest.raises(KubernetesError) as failure:
             kube.call("read the Kubernetes version", "GET", "/version")
@@ -161,13 +161,13 @@ def test_an_unreachable_server_did_not_answer_and_has_no_status():
 
 
 def test_an_answer_that_is_not_json_is_one_line():
-    kube, _ = client(Answer(200, "<html>\nlogin</html>"))
+    kube = client(Answer(200, "<html>\nlogin</html>"))[0]
     with pytest.raises(KubernetesError, match=r"^Cannot list nodes: the Kubernetes API at .* sent no JSON: "):
         kube.call("list nodes", "GET", "/api/v1/nodes")
 
 
 def test_a_body_without_a_message_falls_back_to_the_reason():
-    kube, _ = client(Answer(503, '{"kind": "Status"}', reason="Service Unavailable"), Answer(502, ""))
+    kube = client(Answer(503, '{"kind": "Status"}', reason="Service Unavailable"), Answer(502, ""))[0]
     with pytest.raises(KubernetesError, match=r"^Cannot list nodes: Service Unavailable \(HTTP 503\)$"):
         kube.call("list nodes", "GET", "/api/v1/nodes")
     with pytest.raises(KubernetesError, match=r"^Cannot list nodes: Reason \(HTTP 502\)$"):
