@@ -24,7 +24,7 @@ The result contract, the same in every module: `changed`; for a module that chan
 `actions`, one plain line per thing the task did, or in check mode would do, in order (empty when nothing
 needed doing), recorded with `act()`; and the resource as it is after the task (as it would be, in check mode)
 under the resource's own name (`connected_cluster`, `extension`, `compute`, `instance_type`, `providers`,
-`nodes`). Read-only modules return the resources they read and no `actions`.
+`changed_nodes`). Read-only modules return the resources they read and no `actions`.
 """
 
 from __future__ import annotations
