@@ -10,11 +10,17 @@ STAMP := $(VENV)/.installed
 # The collection must sit at ansible_collections/hci/arc_ml for Ansible and pytest to import it.
 COLL_ROOT := .build/collections
 COLL_LINK := $(COLL_ROOT)/ansible_collections/hci/arc_ml
-# Sanity runs on a copy outside the work tree (inside it, ansible-test would ask this repository's git
+# ansible-test runs on a copy outside the work tree (inside it, ansible-test would ask this repository's git
 # for the file list, which .gitignore hides), one copy per run so parallel runs do not collide. The copy
-# holds the collection content and its unit and sanity tests; the sandbox, the benchmark and the pytest
-# integration and reliability suites are development tools that are not shipped (galaxy.yml build_ignore).
-SANITY_EXCLUDE := ^(sandbox|bench|tests/integration|tests/reliability|tests/unit/sandbox|\.ci)/
+# holds the collection content and its ansible-test layout: unit, sanity and integration targets
+# (tests/integration/targets); the sandbox (with its own tests), the benchmark and the pytest integration and
+# reliability suites are development tools that are not shipped (galaxy.yml build_ignore). A Perl regex:
+# tests/integration/ is left out except its targets.
+SANITY_EXCLUDE := ^(sandbox|bench|tests/reliability|\.ci)/|^tests/integration/(?!targets/)
+# Copies the collection to "$$root" (a variable of the recipe's shell): the files git knows or would know.
+COPY_COLLECTION = { git ls-files; git ls-files --others --exclude-standard; } | grep -Pv '$(SANITY_EXCLUDE)' \
+	| while IFS= read -r f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
+	| tar --null -T - -cf - | tar -xf - -C "$$root"
 TESTBED_BUILD := sandbox/k8s/build.sh
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/$(COLL_ROOT)
 export PYTHONDONTWRITEBYTECODE := 1
@@ -22,11 +28,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 MOLECULE_DIR := $(CURDIR)/.build/molecule-sandbox
 DEMO_DIR := .sandbox
 DEMO_SITES := sandbox/sites/demo.yml
+TARGETS_SITES := tests/integration/targets/setup_sandbox/files/sites.yml
+# `make integration-targets TARGETS="node_taint ml_compute"` runs only those targets.
+TARGETS ?=
 
-.PHONY: help venv collection testbed demo demo-down molecule lint ruff ansible-lint changelog-lint sanity units integration test build clean bench reliability reliability-quick
+.PHONY: help venv collection testbed demo demo-down molecule lint ruff ansible-lint changelog-lint sanity units integration integration-targets sandbox-units sandbox-tests test build clean bench reliability reliability-quick
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "== bootstrapping $(VENV) from the package registries"
@@ -81,9 +90,7 @@ sanity: $(STAMP) ## ansible-test sanity from a copy at ansible_collections/hci/a
 	@$(PY) tests/sanity/get_pip.py --install
 	@base=$$(mktemp -d "$${TMPDIR:-/tmp}/hci-arc-ml-sanity.XXXXXX") && root=$$base/ansible_collections/hci/arc_ml \
 	  && trap 'rm -rf "$$base"' EXIT && mkdir -p "$$root" \
-	  && { git ls-files; git ls-files --others --exclude-standard; } | grep -Ev '$(SANITY_EXCLUDE)' \
-	     | while IFS= read -r f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
-	     | tar --null -T - -cf - | tar -xf - -C "$$root" \
+	  && $(COPY_COLLECTION) \
 	  && cd "$$root" && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity \
 	     --venv --python 3.11 --color no --truncate 0
 
@@ -93,8 +100,33 @@ units: $(STAMP) collection ## unit tests
 integration: $(STAMP) collection testbed ## integration tests (Kubernetes testbed + Azure sandbox)
 	@$(PY) tests/run_pytest.py integration tests/integration
 
+# The sandbox starts on its own sites file; env.sh is exported, and since ansible-test gives ansible-playbook a
+# clean environment, its variables also go into tests/integration/integration_config.yml of the copy (with the
+# sandbox's directory), which ansible-test hands every target; setup_sandbox reads the rest from there.
+integration-targets: $(STAMP) testbed ## ansible-test integration: one target per module against its own sandbox
+	@echo "== ansible-test integration (tests/integration/targets)"
+	@base=$$(mktemp -d "$${TMPDIR:-/tmp}/hci-arc-ml-targets.XXXXXX") && root=$$base/ansible_collections/hci/arc_ml \
+	  && sandbox=$$base/sandbox \
+	  && trap 'cd $(CURDIR) && $(PY) -m sandbox down --dir "$$sandbox" >/dev/null 2>&1; rm -rf "$$base"' EXIT \
+	  && mkdir -p "$$root" && $(COPY_COLLECTION) \
+	  && $(PY) -m sandbox up --sites $(TARGETS_SITES) --dir "$$sandbox" >/dev/null \
+	  && set -a && . "$$sandbox/env.sh" && set +a \
+	  && (umask 077 && $(PY) -c 'import json, os, sys; print(json.dumps({"sandbox_dir": sys.argv[1], \
+	     "sandbox_env": {name: os.environ[name] for name in sys.argv[2:]}}, indent=2))' "$$sandbox" \
+	     $$(sed -n 's/^export \([A-Z_][A-Z0-9_]*\)=.*/\1/p' "$$sandbox/env.sh" | grep -vx PATH) \
+	     > "$$root/tests/integration/integration_config.yml") \
+	  && cd "$$root" && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test integration \
+	     --local --python 3.11 --color no $(TARGETS)
+
+sandbox-units: $(STAMP) ## the sandbox's own unit tests (sandbox/tests/unit)
+	@$(PY) tests/run_pytest.py sandbox-units sandbox/tests/unit
+
+sandbox-tests: $(STAMP) testbed ## the sandbox's own tests: units, emulator contract, testbed, `sandbox up`
+	@$(PY) tests/run_pytest.py sandbox-tests sandbox/tests
+
 test: $(STAMP) ## every gate; non-zero if any fails
-	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units integration molecule reliability-quick
+	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units sandbox-tests integration \
+	  integration-targets molecule reliability-quick
 
 reliability: $(STAMP) collection testbed ## reliability suite: faults, SIGKILL, concurrent runs, bad inputs, secret scan, AWX (about 15 min)
 	@$(PY) tests/run_pytest.py reliability tests/reliability

@@ -17,7 +17,7 @@ def main(gates):
         results.append((gate, rc, time.monotonic() - started))
     print("\n== gates")
     for gate, rc, seconds in results:
-        print(f"  {'PASS' if rc == 0 else 'FAIL'}  {gate:<16} {seconds:7.1f}s")
+        print(f"  {'PASS' if rc == 0 else 'FAIL'}  {gate:<20} {seconds:7.1f}s")
     failed = sum(1 for result in results if result[1])
     print(f"gates: {len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

@@ -17,12 +17,13 @@ for path in (REPO, REPO / "tests" / "integration"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from sandbox_support import read_env_file, sandbox_cli  # noqa: E402
 from support import AUDITED, WORKSPACE, RelSandbox  # noqa: E402
+
+from sandbox.testing import read_env_file, sandbox_cli, testbed_bin  # noqa: E402, F401 -- testbed_bin: a fixture
 
 
 @pytest.fixture(scope="module")
-def rel_sandbox_factory(testbed_bin, tmp_path_factory):
+def rel_sandbox_factory(testbed_bin, tmp_path_factory):  # noqa: F811 -- the fixture imported above
     started = []
 
     def start(name, sites, principals=(), lro_seconds=1.0):
@@ -35,7 +36,7 @@ def rel_sandbox_factory(testbed_bin, tmp_path_factory):
         env = {**os.environ, "ARCML_SANDBOX_AUDIT_USERS": AUDITED}
         sandbox_dir = directory / "sandbox"
         started.append(sandbox_dir)
-        result = sandbox_cli_env("up", "--sites", str(sites_file), "--dir", str(sandbox_dir), env=env)
+        result = sandbox_cli("up", "--sites", str(sites_file), "--dir", str(sandbox_dir), env=env, check=False)
         assert result.returncode == 0, result.stderr
         work = directory / "work"
         work.mkdir()
@@ -46,25 +47,6 @@ def rel_sandbox_factory(testbed_bin, tmp_path_factory):
     yield start
     for sandbox_dir in started:
         sandbox_cli("down", "--dir", str(sandbox_dir), check=False)
-
-
-def sandbox_cli_env(*args, env, timeout=300):
-    import subprocess
-
-    return subprocess.run(
-        [sys.executable, "-m", "sandbox", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
-        check=False,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def testbed_bin():
-    import subprocess
-
-    out = subprocess.run(
-        ["bash", str(REPO / "sandbox" / "k8s" / "build.sh")], check=True, stdout=subprocess.PIPE, text=True
-    )
-    return Path(out.stdout.strip().splitlines()[-1])
 
 
 def pytest_configure(config):

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from compute_support import EXTENSION_API, READY, cluster_id
 from playbook_runner import run_tasks
-from sandbox_support import ArmSession, Sandbox, read_env_file, sandbox_cli, wait_for
+
+from sandbox.testing import ArmSession, Sandbox, read_env_file, sandbox_cli, wait_for
 
 SITES = Path(__file__).resolve().parent / "sites.yml"
 EXTENSION_TIMEOUT = 90.0

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 from arc_onboarding_helpers import ARM_API, ClusterView, HelmRecorder, Site
-from sandbox_support import REPO, ArmSession, Sandbox, read_env_file, sandbox_cli
+
+from sandbox.testing import REPO, ArmSession, Sandbox, read_env_file, sandbox_cli
 
 SITES = Path(__file__).resolve().parent / "sites.yml"
 

@@ -15,7 +15,8 @@ import re
 
 import pytest
 from arc_onboarding_helpers import AKSARC, ARM_API, ONE, by_task, pem_fragments, writes
-from sandbox_support import new_onboarding_key, wait_for
+
+from sandbox.testing import new_onboarding_key, wait_for
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.testbed]
 

@@ -1,6 +1,6 @@
 """The extension tests' own sandbox (sites.yml here), so their clusters and extensions collide with no one's.
 
-One single-node Linux site onboarded to Arc by hand (sandbox_support.connect_site), the providers the
+One single-node Linux site onboarded to Arc by hand (sandbox.testing.connect_site), the providers the
 extensions need registered, short emulated operations; torn down at the end of the test module.
 """
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sandbox_support import ArmSession, Sandbox, connect_site, read_env_file, sandbox_cli
+
+from sandbox.testing import ArmSession, Sandbox, connect_site, read_env_file, sandbox_cli
 
 SITES = Path(__file__).resolve().with_name("sites.yml")
 ((SITE, RESOURCE_GROUP),) = [(s["name"], s["resource_group"]) for s in yaml.safe_load(SITES.read_text())["sites"]]

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sandbox_support import new_onboarding_key
+
+from sandbox.testing import new_onboarding_key
 
 pytestmark = pytest.mark.sandbox
 

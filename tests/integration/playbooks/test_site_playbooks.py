@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from playbook_runner import run_playbook
-from sandbox_support import ArmSession, read_env_file, sandbox_cli
+
+from sandbox.testing import ArmSession, read_env_file, sandbox_cli
 
 pytestmark = pytest.mark.sandbox
 
@@ -75,7 +76,7 @@ def test_site_converges_every_site(fleet, tmp_path):
         assert extension["properties"]["provisioningState"] == "Succeeded"
     computes = arm.call("GET", computes_path(arm), "2025-12-01").json()
     assert sorted(c["name"] for c in computes["value"]) == ["pb-linux", "pb-mixed"]
-    from sandbox_support import Sandbox
+    from sandbox.testing import Sandbox
 
     taints = Sandbox(directory, env).kube_api("pb-mixed").get("/api/v1/nodes/pbm-win-1")["spec"]["taints"]
     assert {"key": "node.kubernetes.io/os", "value": "windows", "effect": "NoSchedule"} in taints
@@ -137,7 +138,7 @@ def test_teardown_removes_everything(fleet, tmp_path):
     arm = ArmSession(env)
     computes = arm.call("GET", computes_path(arm), "2025-12-01").json()
     assert computes["value"] == []
-    from sandbox_support import Sandbox
+    from sandbox.testing import Sandbox
 
     api = Sandbox(directory, env).kube_api("pb-mixed")
     namespaces = {n["metadata"]["name"] for n in api.get("/api/v1/namespaces")["items"]}

@@ -5,7 +5,7 @@ import uuid
 
 import jwt
 import pytest
-from conftest import arm_token
+from contract_helpers import arm_token
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.emulator import tokens

@@ -13,7 +13,8 @@ import time
 
 import pytest
 import requests
-from sandbox_support import ARC_CHART, ArmSession, new_onboarding_key, read_env_file, sandbox_cli, wait_for
+
+from sandbox.testing import ARC_CHART, ArmSession, new_onboarding_key, read_env_file, sandbox_cli, wait_for
 
 pytestmark = pytest.mark.sandbox
 

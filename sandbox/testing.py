@@ -1,15 +1,20 @@
-"""The sandbox as integration tests see it: `python -m sandbox` runs and what env.sh exports."""
+"""The sandbox as tests see it: `python -m sandbox` runs, what env.sh exports, the testbed fixtures, and
+Arc onboarding by hand. Shared by the collection's integration and reliability suites and the sandbox's own
+tests (sandbox/tests); not shipped.
+"""
 
 import json
 import os
 import shlex
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-SITES = Path(__file__).resolve().parent / "sites.yml"
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def read_env_file(path: Path) -> dict:
@@ -55,15 +60,62 @@ class Sandbox:
         return {**os.environ, **self.env}
 
 
-def sandbox_cli(*args, check=True, timeout=300):
+def sandbox_cli(*args, check=True, timeout=300, env=None):
+    """`python -m sandbox ARGS` in the repository, output captured."""
     return subprocess.run(
         [sys.executable, "-m", "sandbox", *args],
         cwd=REPO,
+        env=env,
         check=check,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+@contextmanager
+def running_sandbox(sites, directory):
+    """`python -m sandbox up` on the sites file `sites` in `directory`; stopped when the block ends."""
+    sandbox_cli("up", "--sites", str(sites), "--dir", str(directory))
+    try:
+        yield Sandbox(directory, read_env_file(directory / "env.sh"))
+    finally:
+        sandbox_cli("down", "--dir", str(directory), check=False)
+
+
+# pytest fixtures: a conftest.py imports the ones its tests use.
+
+
+@pytest.fixture(scope="session")
+def testbed_bin() -> Path:
+    """The directory of the testbed binaries, built (or found in the cache) by sandbox/k8s/build.sh."""
+    out = subprocess.run(
+        ["bash", str(REPO / "sandbox" / "k8s" / "build.sh")], check=True, stdout=subprocess.PIPE, text=True
+    )
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def testbed_env(testbed_bin) -> dict:
+    """The environment with the testbed's helm and kubectl first on PATH."""
+    return {**os.environ, "PATH": f"{testbed_bin}{os.pathsep}{os.environ['PATH']}"}
+
+
+@pytest.fixture(scope="session")
+def start_cluster(testbed_bin, tmp_path_factory):
+    """A factory that starts testbed clusters; every one is stopped at the end of the session."""
+    from sandbox.k8s.controlplane import start_cluster as start
+
+    started = []
+
+    def _start(name: str):
+        cluster = start(name, tmp_path_factory.mktemp(f"cluster-{name}"), testbed_bin)
+        started.append(cluster)
+        return cluster
+
+    yield _start
+    for cluster in started:
+        cluster.stop()
 
 
 # Arc onboarding done by hand (the SDK and helm), for tests of modules that need a Connected cluster
