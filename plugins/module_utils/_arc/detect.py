@@ -33,6 +33,8 @@ resource is this cluster's and finishes the job instead of refusing ("unfinished
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import RELEASE_NAME
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc.resource import is_connected, is_provisioned
 
@@ -56,6 +58,7 @@ NEW_KEY = "new"
 CLUSTER_KEY = "cluster"
 
 
+@dataclass(repr=False)
 class Plan:
     """What to do about the situation.
 
@@ -66,12 +69,11 @@ class Plan:
     failure: a message to fail with instead (nothing is done).
     """
 
-    def __init__(self, situation, cleanup=False, install=False, key=None, failure=None):
-        self.situation = situation
-        self.cleanup = cleanup
-        self.install = install
-        self.key = key
-        self.failure = failure
+    situation: str
+    cleanup: bool = False
+    install: bool = False
+    key: str | None = None
+    failure: str | None = None
 
     def __repr__(self):
         return "Plan({})".format(
@@ -79,6 +81,7 @@ class Plan:
         )
 
 
+@dataclass
 class Observed:
     """What the task saw. `requested` is (subscription, resource group, name) lower-cased.
 
@@ -88,25 +91,17 @@ class Observed:
     asked only when needed.
     """
 
-    def __init__(
-        self,
-        requested,
-        resource,
-        release,
-        config,
-        where,
-        other_resource_exists,
-        cluster_key_matches,
-        leftovers,
-    ):
-        self.requested = tuple(part.lower() for part in requested)
-        self.resource = resource
-        self.release = release
-        self.config = config
-        self.where = where
-        self.other_resource_exists = other_resource_exists
-        self.cluster_key_matches = cluster_key_matches
-        self.leftovers = leftovers
+    requested: tuple
+    resource: dict | None
+    release: dict | None
+    config: dict | None
+    where: str
+    other_resource_exists: object
+    cluster_key_matches: object
+    leftovers: object
+
+    def __post_init__(self):
+        self.requested = tuple(part.lower() for part in self.requested)
 
 
 def config_identity(config):

@@ -17,6 +17,7 @@ The private key is a secret: callers mask it (ArcMLModule.protect) as soon as th
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass, field
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import import_optional
 
@@ -24,12 +25,12 @@ KEY_SIZE = 4096
 PUBLIC_EXPONENT = 65537
 
 
+@dataclass(repr=False)
 class OnboardingKey:
     """An RSA key pair: `private_key_pem` (str, secret) and `public_key_certificate` (str, for ARM)."""
 
-    def __init__(self, private_key_pem, public_key_certificate):
-        self.private_key_pem = private_key_pem
-        self.public_key_certificate = public_key_certificate
+    private_key_pem: str = field(repr=False)
+    public_key_certificate: str
 
     def __repr__(self):
         # Never the private key, even in a debugger or a traceback.

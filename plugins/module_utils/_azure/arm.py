@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors import (
@@ -47,13 +48,13 @@ def new_correlation_id():
     return str(uuid.uuid4())
 
 
+@dataclass
 class ArmResponse:
     """Status, headers and parsed JSON body (None when empty) of one ARM response."""
 
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
+    status: int
+    headers: dict
+    body: object
 
     @property
     def retry_after(self):

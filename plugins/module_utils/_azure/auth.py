@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import InitVar, dataclass, field
 
 from ansible.module_utils.basic import env_fallback
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import (
@@ -69,26 +70,17 @@ class AzureCredentialsError(ArcMLError):
     """No usable credentials were configured, or Entra ID rejected the ones that were."""
 
 
+@dataclass
 class ServicePrincipal:
     """A service principal's settings and where they came from (for messages; never shows the secret)."""
 
-    def __init__(
-        self,
-        origin,
-        tenant,
-        client_id,
-        secret=None,
-        certificate_path=None,
-        certificate_password=None,
-        federated_token_file=None,
-    ):
-        self.origin = origin
-        self.tenant = tenant
-        self.client_id = client_id
-        self.secret = secret
-        self.certificate_path = certificate_path
-        self.certificate_password = certificate_password
-        self.federated_token_file = federated_token_file
+    origin: str
+    tenant: str
+    client_id: str
+    secret: str | None = field(default=None, repr=False)
+    certificate_path: str | None = None
+    certificate_password: str | None = field(default=None, repr=False)
+    federated_token_file: str | None = None
 
     @property
     def kind(self):
@@ -344,19 +336,25 @@ def check_subscription_id(subscription_id):
     return subscription_id.lower()
 
 
+@dataclass(eq=False)
 class AzureContext:
     """Everything one module run needs to call Azure: cloud, authenticated credential, subscription, ARM client.
 
-    Build it with `AzureContext.from_params`; it authenticates once, up front.
+    Build it with `AzureContext.from_params`; it authenticates once, up front. Compared by identity: it is a
+    live session (credential, lazily built client), not a value.
     """
 
-    def __init__(self, cloud, credential, plan, subscription_id, ca_bundle, correlation_id, transport=None):
-        self.cloud = cloud
-        self.credential = credential
-        self.plan = plan
-        self.subscription_id = subscription_id
-        self.ca_bundle = ca_bundle
-        self.correlation_id = correlation_id
+    cloud: object
+    credential: object = field(repr=False)
+    plan: object
+    subscription_id: str | None
+    ca_bundle: str | None
+    correlation_id: str
+    transport: InitVar[object] = None
+    _transport: object = field(init=False, repr=False)
+    _arm: object = field(init=False, repr=False)
+
+    def __post_init__(self, transport):
         self._transport = transport
         self._arm = None
 

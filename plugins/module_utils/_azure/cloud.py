@@ -15,6 +15,7 @@ where the cloud has one, the Arc configuration data-plane endpoint (`dataplaneEn
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
@@ -26,30 +27,26 @@ class CloudError(ArcMLError):
     """cloud_environment names no known cloud, or its metadata cannot be read or understood."""
 
 
+@dataclass(repr=False)
 class Cloud:
     """The endpoints of one Azure cloud that the modules need."""
 
-    def __init__(
-        self,
-        name,
-        resource_manager,
-        login_endpoint,
-        audiences,
-        arc_config_endpoint=None,
-        custom=False,
-        identity_provider="AAD",
-        metadata=None,
-    ):
-        self.name = name
-        self.resource_manager = resource_manager.rstrip("/")
-        self.login_endpoint = login_endpoint.rstrip("/")
-        self.audiences = tuple(audiences)
-        self.arc_config_endpoint = arc_config_endpoint.rstrip("/") if arc_config_endpoint else None
-        # A custom cloud's login endpoint is unknown to Entra ID instance discovery, which would fail.
-        self.custom = custom
-        self.identity_provider = identity_provider
-        # The /metadata/endpoints entry a custom cloud was read from, kept so that no module reads it twice.
-        self.metadata = metadata
+    name: str
+    resource_manager: str
+    login_endpoint: str
+    audiences: tuple
+    arc_config_endpoint: str | None = None
+    # A custom cloud's login endpoint is unknown to Entra ID instance discovery, which would fail.
+    custom: bool = False
+    identity_provider: str = "AAD"
+    # The /metadata/endpoints entry a custom cloud was read from, kept so that no module reads it twice.
+    metadata: dict | None = None
+
+    def __post_init__(self):
+        self.resource_manager = self.resource_manager.rstrip("/")
+        self.login_endpoint = self.login_endpoint.rstrip("/")
+        self.audiences = tuple(self.audiences)
+        self.arc_config_endpoint = self.arc_config_endpoint.rstrip("/") if self.arc_config_endpoint else None
 
     def __repr__(self):
         return f"Cloud({self.name!r}, resource_manager={self.resource_manager!r})"

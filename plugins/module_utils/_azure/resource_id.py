@@ -13,15 +13,18 @@ type and name of each child resource (`hybridConnections/<name>`, ...).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
 
 
+# eq=False: subclasses that are not dataclasses themselves keep comparing by identity.
+@dataclass(eq=False)
 class GroupResource:
     """A resource in one resource group of one subscription; subclasses name its provider, type and name."""
 
-    def __init__(self, subscription_id, resource_group):
-        self.subscription_id = subscription_id
-        self.resource_group = resource_group
+    subscription_id: str
+    resource_group: str
 
     def _segments(self, provider, types_and_names):
         group = ("subscriptions", self.subscription_id, "resourceGroups", self.resource_group, "providers", provider)

@@ -17,6 +17,7 @@ only under limits, nodeSelector a map of strings. Kubernetes adds that a request
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.quantity import parse_quantity
@@ -54,15 +55,15 @@ def instance_type_options():
     )
 
 
+@dataclass
 class InstanceTypeSpec:
     """One validated instance type: strings for CPU and memory as given, the GPU limit as an int or None."""
 
-    def __init__(self, name, node_selector, requests, limits, gpu=None):
-        self.name = name
-        self.node_selector = node_selector
-        self.requests = requests
-        self.limits = limits
-        self.gpu = gpu
+    name: str
+    node_selector: dict
+    requests: dict
+    limits: dict
+    gpu: int | None = None
 
     def custom_resource_spec(self):
         """`spec` of the InstanceType custom resource (the GPU count as an integer, as documented)."""

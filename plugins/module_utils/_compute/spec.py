@@ -20,6 +20,7 @@ the service fills in: they are never copied into a view, a diff or a result.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import (
@@ -48,21 +49,19 @@ class ComputeSpecError(ArcMLError):
     """The compute options are inconsistent or invalid; raised before any request."""
 
 
+@dataclass
 class DesiredCompute:
     """What the task asks for. None in description, identity, default_instance_type and instance_types
     means "not managed": not sent, and not compared."""
 
-    def __init__(
-        self, name, workspace, cluster_id, namespace, description, identity, default_instance_type, instance_types
-    ):
-        self.name = name
-        self.workspace = workspace
-        self.cluster_id = cluster_id
-        self.namespace = namespace
-        self.description = description
-        self.identity = identity
-        self.default_instance_type = default_instance_type
-        self.instance_types = instance_types
+    name: str
+    workspace: object
+    cluster_id: str
+    namespace: str
+    description: str | None
+    identity: dict | None
+    default_instance_type: str | None
+    instance_types: dict | None
 
     @property
     def cluster(self):

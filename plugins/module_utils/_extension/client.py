@@ -16,6 +16,8 @@ error format with the request id. The SDK would add a large import to every task
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, is_absent, resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import FINGERPRINT_KEY
@@ -27,13 +29,12 @@ CLUSTER_TYPES = {
 }
 
 
+@dataclass
 class ClusterRef(GroupResource):
     """The cluster an extension belongs to."""
 
-    def __init__(self, subscription_id, resource_group, cluster_type, cluster_name):
-        super().__init__(subscription_id, resource_group)
-        self.cluster_type = cluster_type
-        self.cluster_name = cluster_name
+    cluster_type: str
+    cluster_name: str
 
     @property
     def provider(self):

@@ -21,6 +21,8 @@ So a PATCH names exactly the fields and setting keys that differ, and nothing el
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected as protected_policy
 
@@ -202,14 +204,14 @@ def versioning_patch(properties, spec):
     return patch
 
 
+@dataclass
 class Plan:
     """What an existing extension needs: `patch` (PATCH properties, empty when nothing), `changes` (one line
     per difference, no secret), `immutable` (differences only a re-create can apply)."""
 
-    def __init__(self, patch, changes, immutable):
-        self.patch = patch
-        self.changes = changes
-        self.immutable = immutable
+    patch: dict
+    changes: list
+    immutable: list
 
     @property
     def needed(self):

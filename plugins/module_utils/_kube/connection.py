@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional, one_line
 
@@ -53,31 +54,23 @@ class KubeConfigError(ArcMLError):
     """The Kubernetes connection settings cannot be loaded."""
 
 
+@dataclass(repr=False)
 class KubeConnection:
     """Resolved connection settings; `mode` is 'host', 'kubeconfig' or 'in_cluster'."""
 
-    def __init__(
-        self,
-        mode,
-        kubeconfig=None,
-        context=None,
-        host=None,
-        api_key=None,
-        ca_cert=None,
-        client_cert=None,
-        client_key=None,
-        validate_certs=None,
-    ):
-        self.mode = mode
-        self.kubeconfig = kubeconfig
-        self.context = context
-        self.host = host.rstrip("/") if host else None
-        self.api_key = api_key
-        self.ca_cert = ca_cert
-        self.client_cert = client_cert
-        self.client_key = client_key
-        # None: verify, unless a kubeconfig's cluster says insecure-skip-tls-verify.
-        self.validate_certs = validate_certs
+    mode: str
+    kubeconfig: str | None = None
+    context: str | None = None
+    host: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    ca_cert: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    # None: verify, unless a kubeconfig's cluster says insecure-skip-tls-verify.
+    validate_certs: bool | None = None
+
+    def __post_init__(self):
+        self.host = self.host.rstrip("/") if self.host else None
 
     @property
     def skip_tls_verify(self):
