@@ -23,7 +23,8 @@ description:
   - An AKS cluster enabled by Azure Arc (C(kind=ProvisionedCluster)) is connected by the platform. The module
     reports it and changes nothing, never runs helm on it and refuses to disconnect it.
   - O(state=absent) deletes the Azure resource first, then uninstalls the agents, then waits for the namespaces
-    C(azure-arc) and C(azure-arc-release) to go, and removes the Arc CRDs.
+    C(azure-arc) and C(azure-arc-release) to go. Like C(az connectedk8s delete), it removes the Arc CRDs only with
+    O(force=true); without it they stay in the cluster.
 author:
   - hci.arc_ml maintainers (!UNKNOWN)
 options:
@@ -114,7 +115,8 @@ options:
         other cluster connected as it); a helm release C(azure-arc) without its ConfigMap, or one whose helm
         operation was interrupted (it is cleaned up and the agents installed again).
       - With O(state=absent), remove the agents even if the cluster is connected as another resource, skip the
-        agents' helm hooks, and delete the Azure resource even if the cluster cannot be reached.
+        agents' helm hooks, remove the Arc CRDs, and delete the Azure resource even if the cluster cannot be
+        reached.
       - A cluster connected as a different, existing Azure resource is never moved; disconnect it from that
         resource first.
     type: bool
@@ -151,22 +153,24 @@ requirements:
   - PyYAML
 notes:
   - >-
-    The onboarding private key never leaves the module process except into the cluster. It is written with the
-    Kubernetes API into the Secret C(azure-arc/azure-arc-connect-privatekey), the Secret the agents read, before the
-    Azure resource is created; it is never on a command line, in a log, a result or a diff. Agent charts from
-    version 1.35.3 read that Secret, so the key is not given to helm at all: it is not in helm's values, nor in
-    the release records helm keeps of every revision, nor in C(helm get values). Older charts create that Secret
-    themselves from the value C(global.onboardingPrivateKey); for them the key is also passed to helm in a values
-    file readable only by the controller's user (0600) that is removed right after, and ends up in helm's release
-    record as well. This is the safer of the two ways the Azure CLI hands over the key, used wherever the chart
-    allows it.
+    The onboarding private key never leaves the module process except into the cluster, and is never on a
+    command line, in a log, a result or a diff. Before the Azure resource is created, it is written with the
+    Kubernetes API into the Secret C(azure-arc/azure-arc-connect-privatekey), the Secret the agents read, in
+    namespace C(azure-arc); both carry helm's ownership label and annotations, so that the agent chart adopts them.
+    Should a run stop after the Azure resource is created and before helm, that Secret proves the resource is
+    this cluster's and the next run finishes the onboarding without O(force). For every agent chart version the
+    key is also passed to helm as the value C(global.onboardingPrivateKey), as C(az connectedk8s connect) and
+    C(New-AzConnectedKubernetes) pass it, from which the chart renders that Secret; it goes in a values file
+    readable only by the controller's user (0600) that is removed right after, and ends up in the release records
+    helm keeps of every revision (C(helm get values)).
   - >-
     What it finds, and what it does. Onboarded as O(name) (ConfigMap C(azure-arc/azure-clusterconfig) names
     subscription, resource group and name) and the resource exists - update what differs, never helm. A release
     that is not C(deployed), or agents whose key no longer matches the Azure resource while not connected -
     reinstall them. Onboarded as another resource that exists - fail, naming it. Agents whose Azure resource is
     gone - remove them (CRDs, release, namespace) and onboard. Resource O(name) exists but no agents - continue an
-    onboarding that this cluster's key Secret proves was interrupted, else fail unless O(force). Nothing - onboard.
+    onboarding that this cluster's key Secret proves was interrupted (V(unfinished_onboarding), no O(force)
+    needed), else fail unless O(force). Nothing - onboard.
   - >-
     Proxy settings are not sent to Azure; they go to the agents as the chart's C(global.httpsProxy),
     C(global.httpProxy), C(global.noProxy) and C(global.proxyCert) values.
@@ -341,10 +345,11 @@ helm_release:
       sample: 1.26.0
     private_key_delivery:
       description:
-        - How this task handed the onboarding key to the agents - V(secret) (only the Kubernetes Secret) or
-          V(secret_and_value) (also as a helm value, for charts before 1.35.3).
+        - How this task handed the onboarding key to the agents - always V(secret_and_value) - the Kubernetes
+          Secret C(azure-arc/azure-arc-connect-privatekey) (written before the Azure resource for a new key, and
+          rendered by the chart) and the helm value C(global.onboardingPrivateKey), for every chart version.
       type: str
-      sample: secret
+      sample: secret_and_value
 """
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc.tasks import CONNECT_WAIT_TIMEOUT, connect_cluster

@@ -193,7 +193,9 @@ async def patch_cluster(req: ArmRequest) -> web.Response:
 
 
 async def delete_cluster(req: ArmRequest) -> web.Response:
-    # `force=true` (az connectedk8s delete --force) changes nothing on the ARM side.
+    # DELETE takes api-version only in the spec (stable/2026-05-01/connectedClusters.json,
+    # https://github.com/Azure/azure-rest-api-specs/tree/main/specification/hybridkubernetes/resource-manager/Microsoft.Kubernetes/HybridKubernetes);
+    # the `force=True` query az connectedk8s delete --force adds is undocumented and changes nothing here.
     cid, cluster = _existing(req)
     if cluster is None:
         return web.Response(status=204)

@@ -47,6 +47,56 @@ AGENT_UNREACHABLE = {
     "time, please ensure the extension agents on the cluster are able to connect to Azure services",
 }
 
+# The Azure ML extension's release fails on values it cannot run with (the stand-in chart,
+# sandbox/charts/azureml/templates/validate.yaml, fails with the same words). The rules are az k8s-extension's
+# (AzureMLKubernetes.py,
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py)
+# plus what the scoring front end needs: one service type, the one inferenceRouterServiceType names.
+AZUREML_TSG = "https://aka.ms/arcmltsg"
+AZUREML_NO_WORKLOAD = (
+    "To create Microsoft.AzureML.Kubernetes extension, either enable Machine Learning training or inference by "
+    "specifying '--configuration-settings enableTraining=true' or '--configuration-settings enableInference=true'."
+    f"Please check {AZUREML_TSG} for more information."
+)
+AZUREML_ROUTER = (
+    "To use inference, please specify inferenceRouterServiceType=ClusterIP or inferenceRouterServiceType=NodePort or "
+    "inferenceRouterServiceType=LoadBalancer in --configuration-settings and also set internalLoadBalancerProvider="
+    f"azure if your aks only supports internal load balancer.Check {AZUREML_TSG} for more information."
+)
+AZUREML_BOTH_TYPES = (
+    "scoringFe.serviceType.nodePort and scoringFe.serviceType.internalLoadBalancer are both true: the scoring front "
+    "end service is either a NodePort or an internal load balancer."
+)
+AZUREML_TYPE_MISMATCH = (
+    "scoringFe.serviceType.nodePort is {flag} but inferenceRouterServiceType is {service_type}: az k8s-extension "
+    "writes scoringFe.serviceType.nodePort=true exactly when inferenceRouterServiceType is NodePort."
+)
+AZUREML_SERVICE_TYPES = ("nodeport", "loadbalancer", "clusterip")
+
+
+def _true(value) -> bool:
+    return str(value).lower() == "true"
+
+
+def azureml_release_error(settings: dict) -> str | None:
+    """Why the Azure ML release cannot install with these configuration settings, or None."""
+    inference = _true(settings.get("enableInference"))
+    if not (_true(settings.get("enableTraining")) or inference):
+        return AZUREML_NO_WORKLOAD
+    if not inference:
+        return None
+    service_type = str(settings.get("inferenceRouterServiceType") or "")
+    if service_type.lower() not in AZUREML_SERVICE_TYPES:
+        return AZUREML_ROUTER
+    node_port = settings.get("scoringFe.serviceType.nodePort")
+    if _true(node_port) and _true(settings.get("scoringFe.serviceType.internalLoadBalancer")):
+        return AZUREML_BOTH_TYPES
+    if _true(node_port) != (service_type.lower() == "nodeport"):
+        return AZUREML_TYPE_MISMATCH.format(
+            flag="(unset)" if node_port is None else node_port, service_type=service_type
+        )
+    return None
+
 
 def extension_id(cid: str, name: str) -> str:
     return f"{cid}/providers/{TYPE}/{name}"
@@ -336,6 +386,15 @@ def _finish(ctx, op: dict):
     cluster = resources.body(ctx, op["resource_id"].rsplit("/providers/", 1)[0])
     connected = cluster is not None and cluster["properties"].get("connectivityStatus") == "Connected"
     state, error = ("Succeeded", None) if connected else ("Failed", AGENT_UNREACHABLE)
+    properties = record["resource"]["properties"]
+    if connected and properties["extensionType"].lower() == "microsoft.azureml.kubernetes":
+        reason = azureml_release_error(properties.get("configurationSettings") or {})
+        if reason:
+            state = "Failed"
+            error = {
+                "code": "ExtensionOperationFailed",
+                "message": f"The extension operation failed with the following error: {reason}",
+            }
     _apply_outcome(record, state, error)
     return state, error
 

@@ -43,6 +43,19 @@ CLUSTER_ID = re.compile(
 )
 UNDERLYING_ACTIONS = ("delete", "detach")
 IDENTITY_TYPES = ("None", "SystemAssigned", "UserAssigned")
+# The ComputeType enum of the 2025-12-01 spec (definitions.ComputeType).
+COMPUTE_TYPES = (
+    "AKS",
+    "Kubernetes",
+    "AmlCompute",
+    "ComputeInstance",
+    "DataFactory",
+    "VirtualMachine",
+    "HDInsight",
+    "Databricks",
+    "DataLakeAnalytics",
+    "SynapseSpark",
+)
 
 
 def user_error(message: str, inner: str = "BadArgument", status: int = 400) -> ArmError:
@@ -121,6 +134,32 @@ def _check_name(name: str, api_version: str) -> None:
         )
 
 
+def check_compute_body(body: dict) -> dict:
+    """The body's `properties` after what the 2025-12-01 spec requires of a compute PUT; 400 otherwise.
+
+    The body parameter is required (ComputeDefinitionParameter), `Compute` requires `computeType` (the
+    discriminator, one of the ComputeType enum), and an `identity` (ManagedServiceIdentity,
+    https://github.com/Azure/azure-rest-api-specs/blob/main/specification/common-types/resource-management/v3/managedidentity.json)
+    requires `type`.
+    `computeLocation` is optional (mutability read, create): azure-ai-ml sends the workspace's. The wording of
+    these errors is the sandbox's.
+    """
+    requested = body.get("properties")
+    if not isinstance(requested, dict):
+        raise user_error("'properties' is required: the compute definition, with its computeType.")
+    compute_type = requested.get("computeType")
+    if not compute_type:
+        raise user_error("'properties.computeType' is required; for an attached cluster it is 'Kubernetes'.")
+    if compute_type not in COMPUTE_TYPES:
+        raise user_error(f"'{compute_type}' is not a compute type: expected one of {list(COMPUTE_TYPES)}.")
+    if compute_type != "Kubernetes":
+        raise user_error("The sandbox attaches computes of computeType 'Kubernetes' only.")
+    identity = body.get("identity")
+    if identity is not None and (not isinstance(identity, dict) or not identity.get("type")):
+        raise user_error("'identity.type' is required when an identity is given.")
+    return requested
+
+
 def _azureml_extension(ctx, cluster_id: str) -> dict | None:
     for record in extensions.records_of(ctx, cluster_id):
         properties = record["resource"]["properties"]
@@ -189,9 +228,7 @@ async def put_compute(req: ArmRequest) -> web.Response:
     name = req.params["computeName"]
     _check_name(name, req.api_version)
     body = await req.json_object()
-    requested = body.get("properties")
-    if not isinstance(requested, dict) or requested.get("computeType") != "Kubernetes":
-        raise user_error("The sandbox attaches computes of computeType 'Kubernetes' only.")
+    requested = check_compute_body(body)
     extension = _check_cluster(req.ctx, requested.get("resourceId"))
     cid = _compute_id(ws, name)
     previous = resources.body(req.ctx, cid)

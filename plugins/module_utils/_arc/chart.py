@@ -5,25 +5,23 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""Where the Arc agent chart comes from, fetching it, and how it wants the onboarding key.
+"""Where the Arc agent chart comes from, and fetching it.
 
 By default the chart is the one the config data plane names, pulled from its OCI registry (MCR in the
 public clouds). `chart_ref` overrides that for registry mirrors (`oci://mirror/.../azure-arc-k8sagents`,
 optionally with `:<version>`) and air-gapped sites (a chart directory or .tgz on the controller).
+
+Every chart version gets the onboarding private key the same way, as the helm value
+`global.onboardingPrivateKey` (see _arc.onboarding.Onboarding.install_agents): no client gates it on the chart
+version.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tarfile
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional, one_line
-
-# From this agent version on the chart no longer creates the key Secret from a value: the client creates it
-# (az connectedk8s 1.11.2).
-KEY_SECRET_ONLY_FROM = (1, 35, 3)
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
 
 
 class ChartSource:
@@ -100,18 +98,3 @@ def _packaged_chart_yaml(path):
             if len(parts) == 2 and parts[1] == "Chart.yaml" and member.isfile():
                 return archive.extractfile(member).read().decode("utf-8")
     raise OSError(f"no <chart>/Chart.yaml in {os.path.basename(path)}")
-
-
-def key_in_values(version):
-    """Whether a chart of this agent version must get the private key as the onboardingPrivateKey value.
-
-    Agents from 1.35.3 (any -preview of it, any -dev build) read the Secret the client creates; older charts
-    render that Secret from the value. For a version that cannot be read, the key goes both ways.
-    """
-    match = _VERSION.match(str(version or "").strip())
-    if not match:
-        return True
-    prerelease = (match.group(4) or "").lower()
-    if "dev" in prerelease:
-        return False
-    return tuple(int(part) for part in match.groups()[:3]) < KEY_SECRET_ONLY_FROM

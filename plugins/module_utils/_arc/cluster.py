@@ -8,8 +8,14 @@
 """What the Arc onboarding reads and writes in the cluster through the Kubernetes API (not helm).
 
 - ConfigMap azure-arc/azure-clusterconfig: which Azure resource the installed agents belong to;
-- Secret azure-arc/azure-arc-connect-privatekey: the onboarding private key, written before the ARM resource
-  exists and labelled so that helm adopts it (and namespace azure-arc) when the chart renders them;
+- Secret azure-arc/azure-arc-connect-privatekey: the onboarding private key. It is written here, with namespace
+  azure-arc, before the ARM resource exists (store_onboarding_key), both labelled and annotated so that helm adopts
+  them when the agent chart renders them from the helm value global.onboardingPrivateKey, which every client
+  passes as well (az connectedk8s, New-AzConnectedKubernetes: see _arc.onboarding.Onboarding.install_agents).
+  The Azure Arc team's connectedk8s fork creates the same Secret itself, with the same ownership metadata, before
+  helm runs (`inject_onboarding_private_key_secret` in _utils.py; its unit tests:
+  https://github.com/AzureArcForKubernetes/connectedk8s/blob/main/src/connectedk8s/azext_connectedk8s/tests/unittests/test_custom.py).
+  A run stopped between the ARM PUT and helm thus leaves the key that proves the resource is this cluster's;
 - the Arc CRDs and namespaces that a disconnect or a stale-agent cleanup removes.
 Every Kubernetes error is one KubernetesError line (_kube.client) that names the call, the cluster and what to do.
 """
@@ -120,6 +126,17 @@ class ArcCluster:
     def store_onboarding_key(self, key, replace):
         """Create namespace azure-arc and the key Secret, both adoptable by helm.
 
+        Called before the ARM PUT, so that a run stopped after the PUT and before helm leaves the key that proves
+        the resource is this cluster's (detect(): unfinished_onboarding) and the next run finishes without force.
+        The agent chart renders the same Secret from the helm value global.onboardingPrivateKey, which is passed
+        too; helm adopts this one (label app.kubernetes.io/managed-by=Helm, annotations meta.helm.sh/release-name
+        and release-namespace) instead of refusing it.
+        The Azure Arc team's connectedk8s fork does the same: `inject_onboarding_private_key_secret` (in
+        azext_connectedk8s/_utils.py) creates Secret azure-arc-connect-privatekey with that label and the release
+        annotation in a namespace it prepares for helm, and patches it on a 409; unit tests
+        test_private_key_injection_patches_existing_secret and test_private_key_injection_forwards_command_context
+        in https://github.com/AzureArcForKubernetes/connectedk8s/blob/main/src/connectedk8s/azext_connectedk8s/tests/unittests/test_custom.py
+
         An existing Secret is replaced only when `replace`; otherwise it can only be another task's onboarding,
         started since this one looked, and this one stops before it writes anything else.
         """
@@ -165,19 +182,21 @@ class ArcCluster:
             )
         return present
 
-    def wait_removed(self, namespaces, waiter, clock=time.monotonic):
-        """Wait until `namespaces` and the Arc CRDs are gone.
+    def wait_removed(self, namespaces, waiter, clock=time.monotonic, crds=True):
+        """Wait until `namespaces` and (`crds`, after delete_arc_crds) the Arc CRDs are gone.
 
         A CRD still there CRD_DELETE_GRACE seconds in waits on finalizers nothing will ever clear (its agents are
-        gone): they are removed, as az connectedk8s does.
+        gone): they are removed, as az connectedk8s does (crd_cleanup_force_delete in
+        https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py).
+        Without `crds` the CRDs are left as they are, as `az connectedk8s delete` without --force leaves them.
         """
         started = clock()
         unstuck = []
 
         def poll():
-            crds = self.existing_arc_crds()
-            if crds and not unstuck and clock() - started >= CRD_DELETE_GRACE:
-                for name in crds:
+            present = self.existing_arc_crds() if crds else []
+            if present and not unstuck and clock() - started >= CRD_DELETE_GRACE:
+                for name in present:
                     self._call(
                         f"remove the finalizers of customresourcedefinition {name}",
                         "PATCH",
@@ -186,10 +205,10 @@ class ArcCluster:
                         content_type=MERGE_PATCH,
                         missing_ok=True,
                     )
-                unstuck.extend(crds)
-                crds = self.existing_arc_crds()
+                unstuck.extend(present)
+                present = self.existing_arc_crds()
             remaining = [f"namespace {name}" for name in namespaces if self.namespace_exists(name)]
-            return remaining + [f"CRD {name}" for name in crds], None
+            return remaining + [f"CRD {name}" for name in present], None
 
         waiter.poll_until(
             poll,

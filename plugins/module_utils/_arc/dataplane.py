@@ -69,6 +69,65 @@ class HelmSettings:
         self.values = values
 
 
+# The read-only fields of the connected cluster model (vendored SDK preview_2024_07_01, `_validation`
+# "readonly"), which `ConnectedCluster.serialize()` leaves out of a request body:
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/vendored_sdks/preview_2024_07_01/models/_models_py3.py
+_READ_ONLY = {
+    "": ("id", "name", "type", "systemData"),
+    "identity": ("principalId", "tenantId"),
+    "properties": (
+        "kubernetesVersion",
+        "totalNodeCount",
+        "totalCoreCount",
+        "agentVersion",
+        "offering",
+        "managedIdentityCertificateExpirationTime",
+        "lastConnectivityTime",
+        "connectivityStatus",
+        "miscellaneousProperties",
+    ),
+    "properties.arcAgentProfile": ("agentState",),
+    "properties.arcAgentProfile.agentErrors[]": ("message", "severity", "component", "time"),
+    "properties.arcAgentProfile.systemComponents[]": ("currentVersion",),
+    "properties.oidcIssuerProfile": ("issuerUrl",),
+}
+
+
+def _serialize(value, where=""):
+    """`value` without read-only fields and without nulls, as the SDK serialiser sends a model."""
+    if isinstance(value, dict):
+        dropped = _READ_ONLY.get(where, ())
+        serialized = {}
+        for key, item in value.items():
+            if key in dropped or item is None:
+                continue
+            serialized[key] = _serialize(item, f"{where}.{key}" if where else key)
+        return serialized
+    if isinstance(value, list):
+        return [_serialize(item, where + "[]") for item in value]
+    return value
+
+
+def helm_settings_body(resource):
+    """The GetHelmSettings body for `resource` (the connected cluster as ARM returned it).
+
+    What az connectedk8s sends (`_utils.get_helm_values`): the PUT's result serialised like a request, so
+    without read-only fields, then `identity.tenantId`, `identity.principalId` and `id` put back:
+    https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py
+    (its recording of a live run: src/vme/azext_vme/tests/latest/recordings/test_vme_live.yaml).
+    """
+    body = _serialize(resource)
+    identity = resource.get("identity")
+    if isinstance(identity, dict):
+        body["identity"] = {
+            **body.get("identity", {}),
+            "tenantId": identity.get("tenantId"),
+            "principalId": identity.get("principalId"),
+        }
+    body["id"] = resource.get("id")
+    return body
+
+
 class ConfigDataPlane:
     """The config data plane of one region; `client` is an ArmClient for its endpoint."""
 
@@ -81,7 +140,7 @@ class ConfigDataPlane:
 
     def helm_settings(self, resource):
         """The chart and helm values for `resource` (the connected cluster as ARM returned it)."""
-        body = {key: value for key, value in resource.items() if key != "systemData"}
+        body = helm_settings_body(resource)
         answer = self.client.request(
             "POST", BASE + "/GetHelmSettings", API_VERSION, body=body, params={"releaseTrain": self.release_train}
         ).body

@@ -15,7 +15,8 @@ the observations that cost a request are passed as callables and asked for only 
 | helm release azure-arc     | ARM resource               | situation                | plan                          |
 |----------------------------|----------------------------|--------------------------|-------------------------------|
 | -                          | kind ProvisionedCluster    | platform_managed         | nothing (AKS Arc owns it)     |
-| deployed, ConfigMap = this | exists, Connected or key ok| onboarded                | PATCH/re-PUT what differs     |
+| deployed, ConfigMap = this | exists, Connected, key ok, | onboarded                | PATCH/re-PUT what differs     |
+|                            | or no key to compare       |                          |                               |
 | deployed, ConfigMap = this | exists, key does not fit   | key_mismatch             | new key, re-PUT, helm upgrade |
 | failed..., ConfigMap = this| exists                     | release_failed           | helm upgrade (key kept if ok) |
 | pending-*/uninstalling     | exists                     | release_busy             | fail; force: clean, reinstall |
@@ -26,9 +27,13 @@ the observations that cost a request are passed as callables and asked for only 
 | absent                     | exists, no fitting key     | resource_without_release | fail; force: new key, install |
 | absent                     | absent                     | not_onboarded            | (clean leftovers), onboard    |
 
-"This" compares subscription, resource group and name without case. The in-cluster key Secret is written
-before the ARM resource is created, so a run stopped between the two finds the key that proves the
-resource is this cluster's and finishes the job instead of refusing ("unfinished_onboarding").
+"This" compares subscription, resource group and name without case. The in-cluster key Secret
+(azure-arc/azure-arc-connect-privatekey) is written, labelled for helm to adopt, before the ARM resource is
+created (the agent chart then renders it from the helm value global.onboardingPrivateKey), so a run stopped
+between the two finds the key that proves the resource is this cluster's and finishes the job instead of
+refusing ("unfinished_onboarding"). `cluster_key_matches()` answers True (it fits ARM's
+agentPublicKeyCertificate), False (it does not) or None (no key to compare): only False is a key_mismatch, so a
+cluster that is merely Offline, or whose Secret cannot be read, is never re-keyed.
 """
 
 from __future__ import annotations
@@ -87,7 +92,8 @@ class Observed:
 
     resource: the ARM resource or None; release: {'name', 'namespace', 'status', ...} or None;
     config: the ConfigMap's data or None; where: how the cluster was reached (for messages).
-    other_resource_exists(identity) -> bool, cluster_key_matches() -> bool, leftovers() -> list of names:
+    other_resource_exists(identity) -> bool, cluster_key_matches() -> True, False or None (nothing to
+    compare), leftovers() -> list of names:
     asked only when needed.
     """
 
@@ -151,7 +157,8 @@ def detect(observed, force=False):
     if status == DEPLOYED and is_connected(resource):
         # The agents authenticated as this resource: nothing in the cluster needs a look.
         return Plan(ONBOARDED)
-    key = CLUSTER_KEY if observed.cluster_key_matches() else NEW_KEY
+    matches = observed.cluster_key_matches()
+    key = CLUSTER_KEY if matches else NEW_KEY
     if status in BUSY_STATUSES:
         if not force:
             return Plan(
@@ -165,7 +172,9 @@ def detect(observed, force=False):
         return Plan(RELEASE_BUSY, cleanup=True, install=True, key=key)
     if status != DEPLOYED:
         return Plan(RELEASE_FAILED, install=True, key=key)
-    if key == CLUSTER_KEY:
+    if key == CLUSTER_KEY or matches is None:
+        # Deployed and not Connected (Connecting, Offline, Expired): only a key that positively differs from
+        # ARM's is a reason to give the agents a new identity.
         return Plan(ONBOARDED)
     return Plan(KEY_MISMATCH, install=True, key=NEW_KEY)
 

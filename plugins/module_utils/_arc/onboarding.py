@@ -9,9 +9,11 @@
 
 `Onboarding.connect()` reads the ARM resource and what the cluster holds, lets `_arc.detect.detect()` decide,
 reports the plan (all that check mode does), then carries it out in a fixed order: clean up stale agents,
-store the key Secret, write to ARM, install the agents with helm, wait for Connected.
+check the config data plane's health, store a new key in the helm-adoptable Secret azure-arc-connect-privatekey,
+write to ARM, ask the data plane for the chart and its values, install the agents with helm (the private key also
+as the value global.onboardingPrivateKey, from which the chart renders that Secret), wait for Connected.
 `Onboarding.disconnect()` deletes the ARM resource first, then removes the agents it can prove are this
-resource's.
+resource's, as `az connectedk8s delete` does.
 """
 
 from __future__ import annotations
@@ -112,9 +114,15 @@ class Onboarding:
         return self._cluster_key
 
     def cluster_key_matches(self, resource):
+        """Whether the cluster's key fits ARM's public key: True, False, or None when there is nothing to compare.
+
+        None (no readable key Secret, or no public key in ARM) proves no mismatch: detect() re-keys only on False.
+        """
         key = self.cluster_key()
         public = _arc_resource.properties_of(resource).get("agentPublicKeyCertificate")
-        return key is not None and bool(public) and key.public_key_certificate == public
+        if key is None or not public:
+            return None
+        return key.public_key_certificate == public
 
     def other_resource_exists(self, identity):
         """Whether the connected cluster the in-cluster ConfigMap names exists (any subscription we can see)."""
@@ -202,10 +210,26 @@ class Onboarding:
             module.act(f"install the Arc agents (helm release {RELEASE_NAME} in namespace {RELEASE_NAMESPACE})")
 
     def carry_out(self, resource, release, plan, key, write):
-        """Clean up, key Secret, ARM write, helm, then wait for Connected: in that order."""
+        """Clean up, data plane health, key Secret, ARM write, helm, then wait for Connected: in that order.
+
+        A new key (or the cluster's, after a cleanup removed it) is written into the helm-adoptable Secret
+        azure-arc/azure-arc-connect-privatekey before the ARM write (ArcCluster.store_onboarding_key, as the
+        connectedk8s fork's inject_onboarding_private_key_secret does before helm): a run stopped after the PUT and
+        before helm leaves the key that proves the resource is this cluster's, and the next run finishes the
+        onboarding without force (unfinished_onboarding). helm gets the key as a value too (see install_agents).
+        The health check comes before the ARM write, as New-AzConnectedKubernetes does it (Invoke-ConfigDPHealthCheck,
+        then the PUT, then Get-HelmValues with the PUT's answer):
+        https://github.com/Azure/azure-powershell/blob/main/src/ConnectedKubernetes/ConnectedKubernetes.Autorest/custom/New-AzConnectedKubernetes.ps1
+        (az connectedk8s calls healthCheck after the PUT, right before GetHelmSettings; an unhealthy data plane
+        then leaves a resource without agents behind, which this order avoids).
+        """
         module = self.module
         if plan.cleanup:
             self.remove_agents(release)
+        dataplane = None
+        if plan.install:
+            dataplane = self.dataplane((resource or {}).get("location") or write.after.get("location"))
+            dataplane.health_check()
         if plan.install and (plan.key == _arc_detect.NEW_KEY or plan.cleanup):
             # Before the ARM resource exists: should this run stop half-way, the key in the cluster is what proves
             # that the resource is this cluster's. A fresh namespace cannot hold one yet.
@@ -213,7 +237,7 @@ class Onboarding:
             self.cluster().store_onboarding_key(key, replace=not fresh)
         resource = self.write_resource(write, wait_for_it=plan.install) or resource
         if plan.install:
-            module.result["helm_release"] = self.install_agents(resource, key)
+            module.result["helm_release"] = self.install_agents(resource, key, dataplane)
         resource = self.wait_connected(resource)
         module.result["connected_cluster"] = _arc_resource.summary(resource)
 
@@ -244,14 +268,27 @@ class Onboarding:
             return self.arm.patch(self.path, _arc_resource.API_VERSION, write.patch, waiter=waiter)
         return None
 
-    def install_agents(self, resource, key):
-        """Data plane settings, the chart, `helm upgrade --install`; the release as `helm_release` shows it."""
+    def dataplane(self, location):
+        """The config data plane of `location` (the cloud's arcConfigEndpoint, else the regional one)."""
+        cloud = self.azure.cloud
+        location = location or self.desired.location
+        client = self.azure.client(cloud.arc_config_endpoint_for(location), audience=cloud.management_audience)
+        return _arc_dataplane.ConfigDataPlane(client)
+
+    def install_agents(self, resource, key, dataplane):
+        """Data plane settings, the chart, `helm upgrade --install`; the release as `helm_release` shows it.
+
+        The private key goes to helm as global.onboardingPrivateKey, for every chart version, in the 0600 values
+        file (never on argv), as every client passes it: az connectedk8s `--set global.onboardingPrivateKey=`
+        (helm_install_release in
+        https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py) and
+        New-AzConnectedKubernetes `--set global.onboardingPrivateKey=$AgentPrivateKey`
+        (https://github.com/Azure/azure-powershell/blob/main/src/ConnectedKubernetes/ConnectedKubernetes.Autorest/custom/New-AzConnectedKubernetes.ps1).
+        The chart renders Secret azure-arc/azure-arc-connect-privatekey from it, adopting the one carry_out stored.
+        """
         params = self.module.params
         cloud = self.azure.cloud
         location = resource.get("location") or self.desired.location
-        client = self.azure.client(cloud.arc_config_endpoint_for(location), audience=cloud.management_audience)
-        dataplane = _arc_dataplane.ConfigDataPlane(client)
-        dataplane.health_check()
         settings = dataplane.helm_settings(resource)
 
         scratch = tempfile.mkdtemp(prefix="hci-arc-ml-chart-")  # 0700
@@ -265,14 +302,13 @@ class Onboarding:
                 chart_path = _arc_chart.pull(self.helm(), source, version, scratch, ca_file=self.azure.ca_bundle)
                 registry = source.oci_url[len("oci://") :].split("/", 1)[0]
             chart_version = str(_arc_chart.chart_metadata(chart_path)["version"])
-            key_in_values = _arc_chart.key_in_values(chart_version)
             current = _arc_resource.properties_of(resource)
             values = _arc_values.agent_values(
                 settings.values,
                 distribution=current.get("distribution") or params["distribution"],
                 infrastructure=current.get("infrastructure") or params["infrastructure"],
                 cloud_name=cloud.name,
-                private_key_pem=key.private_key_pem if key_in_values else None,
+                private_key_pem=key.private_key_pem,
                 proxy=self.proxy,
                 cloud_overrides=self.cloud_overrides(resource, location, registry),
             )
@@ -295,7 +331,9 @@ class Onboarding:
             "status": released.get("status"),
             "revision": released.get("revision"),
             "chart_version": released.get("chart_version") or chart_version,
-            "private_key_delivery": "secret_and_value" if key_in_values else "secret",
+            # Our helm-adoptable Secret (for a new key) and the value, from which the chart renders that Secret:
+            # the same for every chart version.
+            "private_key_delivery": "secret_and_value",
         }
 
     def read_proxy_ca(self):
@@ -387,7 +425,8 @@ class Onboarding:
                     "to delete the resource and remove these agents anyway."
                 )
         elif cluster is not None and resource is not None and self.cluster_key_matches(resource):
-            # An onboarding that stopped before helm: the key Secret is this resource's.
+            # An onboarding that stopped before helm (or agents removed without their namespace): the key Secret
+            # there is this resource's.
             agents_are_ours = True
 
         module.set_diff(_arc_resource.diff_view(resource), {})
@@ -396,7 +435,7 @@ class Onboarding:
         if agents_are_ours:
             module.act(
                 f"remove the Arc agents (helm release {RELEASE_NAME}, namespaces {ARC_NAMESPACE} and "
-                f"{RELEASE_NAMESPACE}, Arc CRDs)"
+                f"{RELEASE_NAMESPACE}{', Arc CRDs' if self.force else ''})"
             )
         module.result["helm_release"] = release_summary(release)
         if module.check_mode:
@@ -404,8 +443,10 @@ class Onboarding:
 
         waiter = module.waiter()
         if resource is not None:
-            path = self.path + ("?force=true" if self.force else "")
-            self.arm.delete(path, _arc_resource.API_VERSION, waiter=waiter)
+            # Only what DELETE connectedClusters defines in our api-version: api-version, no `force` query
+            # (az connectedk8s delete --force adds params={"force": True}; the spec has no such parameter):
+            # https://github.com/Azure/azure-rest-api-specs/blob/main/specification/hybridkubernetes/resource-manager/Microsoft.Kubernetes/HybridKubernetes/stable/2026-05-01/connectedClusters.json
+            self.arm.delete(self.path, _arc_resource.API_VERSION, waiter=waiter)
         if agents_are_ours:
             if release is not None:
                 self.helm().uninstall(
@@ -415,12 +456,16 @@ class Onboarding:
                     wait=False,
                     timeout=self.remaining_seconds(),
                 )
-            cluster.delete_arc_crds()
+            if self.force:
+                # delete_connectedk8s removes the Arc CRDs (crd_cleanup_force_delete) only with --force; without
+                # it, helm delete and the namespaces only:
+                # https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
+                cluster.delete_arc_crds()
             namespaces = [ARC_NAMESPACE, RELEASE_NAMESPACE]
             if release is not None and release["namespace"] not in [*namespaces, "default"]:
                 namespaces.append(release["namespace"])
             for namespace in namespaces:
                 cluster.delete_namespace(namespace)
             if waiter is not None:
-                cluster.wait_removed(namespaces, waiter)
+                cluster.wait_removed(namespaces, waiter, crds=self.force)
         module.result["helm_release"] = {}

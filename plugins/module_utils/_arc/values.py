@@ -67,10 +67,24 @@ def merge(base, override):
     return merged
 
 
+# global.azureEnvironment, as az connectedk8s computes it (custom.py `send_cloud_telemetry`): the az cloud
+# name upper-cased, with the public and US Government clouds renamed "to [the] format that is understood by
+# [the] golang SDK" (_constants.py: PublicCloud_OriginalName, Azure_PublicCloudName, USGovCloud_OriginalName,
+# Azure_USGovCloudName, Azure_ChinaCloudName):
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_constants.py
+# Any other cloud (AzureChinaCloud, a custom cloud such as Azure Stack Hub) keeps its upper-cased name.
+AZURE_ENVIRONMENTS = {
+    "AZURECLOUD": "AZUREPUBLICCLOUD",
+    "AZUREUSGOVERNMENT": "AZUREUSGOVERNMENTCLOUD",
+    "AZURECHINACLOUD": "AZURECHINACLOUD",
+}
+
+
 def azure_environment(cloud_name):
-    """global.azureEnvironment: the cloud name upper-cased, AzureCloud as AZUREPUBLICCLOUD."""
+    """global.azureEnvironment for the cloud `cloud_name` (the az cloud name; a custom cloud's own name)."""
     name = (cloud_name or "AzureCloud").upper()
-    return "AZUREPUBLICCLOUD" if name == "AZURECLOUD" else name
+    return AZURE_ENVIRONMENTS.get(name, name)
 
 
 class Proxy:
@@ -124,8 +138,14 @@ def agent_values(
 ):
     """The whole values tree for `helm upgrade --install azure-arc`.
 
-    helm_settings: GetHelmSettings' helmValuesContent (dotted keys); private_key_pem: only for charts that
-    take the key as a value (see _arc_chart.key_in_values); cloud_overrides: custom_cloud_values().
+    helm_settings: GetHelmSettings' helmValuesContent (dotted keys); private_key_pem: the onboarding
+    private key, set as global.onboardingPrivateKey; cloud_overrides: custom_cloud_values().
+
+    Precedence as in az connectedk8s `_utils.helm_install_release`, which passes its own `--set` values
+    first, then the custom cloud's endpoint overrides, then every helmValuesContent entry
+    (`parse_helm_values`), and helm lets the later `--set` win: the data plane's answer wins over both.
+    https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py
+    The module's own proxy options and the private key (neither of which the data plane answers) come last.
     """
     client = {
         "global.kubernetesDistro": distribution,
@@ -134,9 +154,10 @@ def agent_values(
         "global.azureEnvironment": azure_environment(cloud_name),
         "systemDefaultValues.clusterconnect-agent.enabled": "true",
     }
-    values = merge(nest(helm_settings or {}), nest({k: v for k, v in client.items() if v is not None}))
+    values = nest({k: v for k, v in client.items() if v is not None})
     if cloud_overrides:
         values = merge(values, nest(cloud_overrides))
+    values = merge(values, nest(helm_settings or {}))
     if proxy is not None:
         values = merge(values, proxy.values())
     if private_key_pem:

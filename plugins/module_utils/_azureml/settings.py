@@ -165,6 +165,33 @@ class ClusterFacts:
         self.connectivity = connectivity
 
 
+def stale_flags(configured, current_settings):
+    """{key: "False"} for the scoring front end's boolean settings stored true that this request wants false.
+
+    An extension PATCH merges configurationSettings key by key, so a flag the request leaves out keeps its stored
+    value. az k8s-extension update therefore writes the derived flags explicitly, true or false
+    (`__normalize_config` in AzureMLKubernetes.py,
+    https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py:
+    `scoringFe.serviceType.nodePort = inferenceRouterServiceType == nodeport`,
+    `scoringFe.serviceType.internalLoadBalancer = internalLoadBalancerProvider == azure`). The same holds for
+    allowInsecureConnections once HTTPS is configured (az: insecure connections win over the certificate).
+    Only a stored true is rewritten: on create az sends no false flag, and an absent flag is false to the chart,
+    so an extension this module created is left as it is (no change on the next run).
+    """
+    settings, protected = configured.settings, configured.protected
+    if not is_true(lookup("enableInference", settings, protected)):
+        return {}
+    wanted_false = []
+    if not is_true(settings.get("scoringFe.serviceType.nodePort")):
+        wanted_false.append("scoringFe.serviceType.nodePort")
+    if not is_true(settings.get("scoringFe.serviceType.internalLoadBalancer")):
+        wanted_false.append("scoringFe.serviceType.internalLoadBalancer")
+    if lookup("allowInsecureConnections", settings, protected) is None:
+        wanted_false.append("allowInsecureConnections")
+    current_settings = current_settings or {}
+    return {key: "False" for key in wanted_false if is_true(current_settings.get(key))}
+
+
 def relay_enabled(settings, cluster_type):
     """Whether the extension uses Azure Relay: az's default is on for Arc and off for AKS."""
     value = settings.get("relayserver.enabled")

@@ -123,9 +123,14 @@ def ensure_azureml(module):
     if _azureml_settings.needs_relay(configured, cluster.cluster_type):
         relay = provide_relay(module, client, cluster, relay_options)
     completed = _azureml_settings.complete(configured, cluster, relay, node_count)
+    desired_settings = dict(completed.settings)
     if creating:
         for warning in configured.warnings:
             module.warn(warning)
+    else:
+        # A PATCH merges settings: a derived flag stored true that is now false must be sent false.
+        stored = ((current or {}).get("properties") or {}).get("configurationSettings")
+        desired_settings.update(_azureml_settings.stale_flags(configured, stored))
     spec = ExtensionSpec(
         extension_type=EXTENSION_TYPE,
         scope="cluster",
@@ -134,7 +139,7 @@ def ensure_azureml(module):
         release_train=params["release_train"],
         default_release_train=_azureml_settings.DEFAULT_RELEASE_TRAIN,
         version=params["version"],
-        settings=completed.settings,
+        settings=desired_settings,
         create_only_settings=completed.create_only,
         protected=completed.protected,
         identity={"type": "SystemAssigned"},

@@ -12,8 +12,8 @@ https://github.com/Azure/azure-rest-api-specs/blob/main/specification/machinelea
 `Microsoft.MachineLearningServices/workspaces/computes` with
 `properties.computeType = "Kubernetes"`, the cluster's ARM id in `properties.resourceId`, and the
 Kubernetes settings in `properties.properties` (namespace, defaultInstanceType, instanceTypes).
-The body follows what azureml-core's attach sent (location = the workspace's, no computeLocation,
-identity only when asked for). `relayConnectionString` and `serviceBusConnectionString` are secrets
+The body follows what azure-ai-ml's begin_attach sends (location and properties.computeLocation = the
+workspace's, identity only when asked for). `relayConnectionString` and `serviceBusConnectionString` are secrets
 the service fills in: they are never copied into a view, a diff or a result.
 """
 
@@ -166,13 +166,27 @@ def desired_compute(params, workspace):
 
 
 def attach_body(desired, location):
-    """The PUT body that attaches `desired` (location: the workspace's, as azureml-core sent it)."""
+    """The PUT body that attaches `desired`, as azure-ai-ml builds it (location: the workspace's).
+
+    azure-ai-ml's ml_client.compute.begin_attach() is begin_create_or_update(), which sets the compute's location
+    to the workspace's for every compute type but AmlCompute
+    (https://github.com/Azure/azure-sdk-for-python/blob/main/sdk/ml/azure-ai-ml/azure/ai/ml/operations/_compute_operations.py),
+    and KubernetesCompute._to_rest_object() sends it twice: ComputeResource.location and
+    Kubernetes.compute_location, i.e. properties.computeLocation
+    (https://github.com/Azure/azure-sdk-for-python/blob/main/sdk/ml/azure-ai-ml/azure/ai/ml/entities/_compute/kubernetes_compute.py).
+    Fields that are None (description, identity, tags) are left out, as its serializer does.
+    """
     kubernetes = {"namespace": desired.namespace}
     if desired.default_instance_type is not None:
         kubernetes["defaultInstanceType"] = desired.default_instance_type
     if desired.instance_types is not None:
         kubernetes["instanceTypes"] = {name: spec.compute_schema() for name, spec in desired.instance_types.items()}
-    properties = {"computeType": "Kubernetes", "resourceId": desired.cluster_id, "properties": kubernetes}
+    properties = {
+        "computeType": "Kubernetes",
+        "computeLocation": location,
+        "resourceId": desired.cluster_id,
+        "properties": kubernetes,
+    }
     if desired.description is not None:
         properties["description"] = desired.description
     body = {"location": location, "properties": properties}

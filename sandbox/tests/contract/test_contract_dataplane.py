@@ -56,7 +56,8 @@ def test_the_data_plane_needs_a_token(dp):
 def test_helm_settings_name_the_registry_and_the_cluster_values(dp, cluster, emulator):
     settings = dp("GetHelmSettings", "&releaseTrain=stable", json=cluster).json()
     host = emulator.url.split("://", 1)[1]
-    assert settings["repositoryPath"] == f"{host}/azurearck8s/stable/azure-arc-k8sagents:1.26.0"
+    # Under a ring and the release train, as the live service answers (azurearck8s/batch1/stable/...).
+    assert settings["repositoryPath"] == f"{host}/azurearck8s/batch1/stable/azure-arc-k8sagents:1.26.0"
     values = settings["helmValuesContent"]
     assert values["global.resourceName"] == cluster["name"] and values["global.resourceGroupName"] == "rg-site-a"
     assert values["global.subscriptionId"] == emulator.subscription_id

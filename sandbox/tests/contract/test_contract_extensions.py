@@ -62,13 +62,16 @@ def test_create_patch_merges_settings_list_delete(clients, emulator):
     assert created.properties.configuration_protected_settings == {"relayServerConnectionString": None}
     assert created.identity.principal_id
 
+    # Inference needs a router service type: without one the Azure ML release fails (azureml_release_error).
+    inference = {"enableInference": "True", "inferenceRouterServiceType": "LoadBalancer", "x": "y"}
     patched = extensions.extensions.begin_update(
-        *args, "azureml", {"properties": {"configurationSettings": {"enableInference": "True", "x": "y"}}}
+        *args, "azureml", {"properties": {"configurationSettings": inference}}
     ).result()
     assert patched.properties.configuration_settings == {
         "enableTraining": "True",
         "enableInference": "True",
         "nodeSelector.a": "1",
+        "inferenceRouterServiceType": "LoadBalancer",
         "x": "y",
     }
     assert patched.properties.configuration_protected_settings == {"relayServerConnectionString": None}
@@ -88,6 +91,36 @@ def test_create_patch_merges_settings_list_delete(clients, emulator):
     assert statuses == [201, 202, 202, 202]
     text = str(log)
     assert "SECRET-1" not in text and "SECRET-2" not in text
+
+
+def test_a_patch_that_leaves_a_stale_nodeport_flag_fails_the_azureml_release(clients, emulator):
+    """NodePort -> LoadBalancer without writing scoringFe.serviceType.nodePort false: the release fails."""
+    extensions = clients[1]
+    make_cluster(clients, emulator, "cc-ext-stale")
+    args = (RG, CLUSTER_RP, CLUSTER_TYPE, "cc-ext-stale")
+    nodeport = {
+        "enableInference": "True",
+        "allowInsecureConnections": "True",
+        "inferenceRouterServiceType": "NodePort",
+        "scoringFe.serviceType.nodePort": "True",
+    }
+    body = {**AZUREML, "properties": {**AZUREML["properties"], "configurationSettings": nodeport}}
+    assert extensions.extensions.begin_create(*args, "azureml", body).result().properties.provisioning_state == (
+        "Succeeded"
+    )
+    stale = {"properties": {"configurationSettings": {"inferenceRouterServiceType": "LoadBalancer"}}}
+    with pytest.raises(HttpResponseError):
+        extensions.extensions.begin_update(*args, "azureml", stale).result()
+    failed = extensions.extensions.get(*args, "azureml").properties
+    assert failed.provisioning_state == "Failed"
+    assert "scoringFe.serviceType.nodePort is True but inferenceRouterServiceType is LoadBalancer" in (
+        failed.error_info.message
+    )
+    fixed = {"properties": {"configurationSettings": {"scoringFe.serviceType.nodePort": "False"}}}
+    assert extensions.extensions.begin_update(*args, "azureml", fixed).result().properties.provisioning_state == (
+        "Succeeded"
+    )
+    extensions.extensions.begin_delete(*args, "azureml").result()
 
 
 def test_a_patch_during_an_operation_conflicts_and_a_noop_patch_answers_200(arm, clients, emulator):

@@ -155,13 +155,15 @@ def test_attach_after_the_extension_succeeds(ml_sandbox, playbook, arm, extensio
     stored = get_compute(arm).json()
     assert stored["properties"]["provisioningState"] == "Succeeded"
     assert stored["properties"]["computeType"] == "Kubernetes"
-    assert stored["location"] == "eastus"  # the workspace's, as azureml-core sent it
+    assert stored["location"] == "eastus"  # the workspace's, as azure-ai-ml sends it
+    assert stored["properties"]["computeLocation"] == "eastus"  # azure-ai-ml sends it as computeLocation too
 
     entries = [e for e in ml_sandbox.admin.requests(since=mark) if e["path"].lower().startswith("/subscriptions/")]
     assert [(e["method"], e["path"]) for e in entries if e["method"] != "GET"] == [
         ("PUT", arm.subscription + compute_path())
     ]
     put = next(e for e in entries if e["method"] == "PUT")
+    assert put["body"]["location"] == put["body"]["properties"]["computeLocation"] == "eastus"
     polls = [e for e in entries if "/computeOperationsStatus/" in e["path"]]
     assert polls, "the attach was not followed to its end"
     # The first status poll waits for Retry-After (1 s), not wait_sleep (5 s), and not nothing.

@@ -104,8 +104,8 @@ def play(arc_sandbox, helm_recorder, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def secret_route_chart(tmp_path_factory):
-    """The sandbox's agent chart as version 1.36.0: agents from 1.35.3 read the key Secret the client creates."""
+def newer_chart(tmp_path_factory):
+    """The sandbox's agent chart as version 1.36.0: it, too, gets the key as global.onboardingPrivateKey."""
     chart = tmp_path_factory.mktemp("charts") / "azure-arc-k8sagents"
     shutil.copytree(REPO / "sandbox" / "charts" / "azure-arc", chart)
     metadata = yaml.safe_load((chart / "Chart.yaml").read_text())

@@ -10,7 +10,6 @@ the other rows of the table from a disconnected cluster. Where a test runs sever
 correlation id each module run sends.
 """
 
-import json
 import re
 
 import pytest
@@ -25,6 +24,11 @@ DATA_PLANE = [
     "POST /arc-config/azure-arc-k8sagents/healthCheck",
     "POST /arc-config/azure-arc-k8sagents/GetHelmSettings",
 ]
+
+
+def onboarding_writes(path):
+    """healthCheck, the PUT, then GetHelmSettings with the PUT's answer, as New-AzConnectedKubernetes does."""
+    return [DATA_PLANE[0], f"PUT {path}", DATA_PLANE[1]]
 
 
 def connect(arc_sandbox, site, name=None, **options):
@@ -107,8 +111,9 @@ def test_fresh_connect_then_a_second_run_that_changes_nothing(arc_sandbox, play,
     config = view.config()
     assert (config["AZURE_RESOURCE_GROUP"], config["AZURE_RESOURCE_NAME"]) == (ONE.resource_group, ONE.name)
 
-    # ARM first, then the data plane, then helm; the second run writes nothing and only lists the release.
-    assert task_writes(arc_sandbox, mark) == [[f"PUT {resource_path(arc_sandbox, ONE)}", *DATA_PLANE], []]
+    # The data plane's health, ARM, the helm settings, then helm; the second run writes nothing and only lists
+    # the release.
+    assert task_writes(arc_sandbox, mark) == [onboarding_writes(resource_path(arc_sandbox, ONE)), []]
     assert helm_recorder.commands() == ["version", "list", "pull", "upgrade", "version", "list"]
 
     # The private key: in the cluster, nowhere else.
@@ -274,10 +279,13 @@ def test_disconnect_deletes_the_resource_then_removes_everything_from_the_cluste
     assert ok(run, 0)["changed"] is True
     assert ok(run, 1)["changed"] is False
     assert task_writes(arc_sandbox, mark) == [[f"DELETE {resource_path(arc_sandbox, ONE)}"], []]
+    (delete,) = [e for e in arc_sandbox.log_since(mark) if e["method"] == "DELETE"]
+    assert set(delete["query"]) == {"api-version"}, "DELETE connectedClusters (2026-05-01) defines no force query"
     assert arc_sandbox.resource(ONE) is None
     assert view.release() is None
     assert not {"azure-arc", "azure-arc-release"} & view.namespaces()
-    assert view.arc_crds() == []
+    # az connectedk8s delete removes the Arc CRDs only with --force (crd_cleanup_force_delete).
+    assert view.arc_crds(), "a disconnect without force leaves the Arc CRDs, as az connectedk8s delete does"
 
 
 # cc-one again, disconnected: the other rows of the detection table.
@@ -301,7 +309,7 @@ def test_existing_resource_without_agents_is_refused_unless_forced(arc_sandbox, 
     assert adopted["connected_cluster"]["connectivity_status"] == "Connected"
     refused_writes, adopted_writes = task_writes(arc_sandbox, mark)
     assert refused_writes == []
-    assert adopted_writes == [f"PUT {resource_path(arc_sandbox, ONE, 'cc-one-b')}", *DATA_PLANE]
+    assert adopted_writes == onboarding_writes(resource_path(arc_sandbox, ONE, "cc-one-b"))
     assert arc_sandbox.resource(ONE, "cc-one-b")["properties"]["agentPublicKeyCertificate"] != public
 
 
@@ -336,7 +344,9 @@ def test_release_without_its_configmap_is_refused_unless_forced(arc_sandbox, pla
 
 
 def test_an_onboarding_stopped_after_the_azure_resource_is_finished_by_the_next_run(arc_sandbox, play):
-    # A 400 is final (a 5xx would be retried): the run stops after the resource exists, before helm.
+    # A 400 is final (a 5xx would be retried): the run stops after the resource exists, before helm. The key
+    # Secret, written (adoptable by helm) before the PUT, proves the resource is this cluster's, so the next run
+    # installs the agents with that key without force.
     arc_sandbox.admin.add_faults({"method": "POST", "path": "GetHelmSettings$", "status": 400, "count": 1})
     try:
         stopped = play([disconnect(arc_sandbox, ONE), connect(arc_sandbox, ONE)])
@@ -347,27 +357,35 @@ def test_an_onboarding_stopped_after_the_azure_resource_is_finished_by_the_next_
     assert "GetHelmSettings failed: HTTP 400" in message and "x-ms-request-id" in message
     view = arc_sandbox.view(ONE)
     assert arc_sandbox.resource(ONE) is not None and view.release() is None and view.private_key()
+    stored = view.private_key()
     mark = arc_sandbox.mark()
 
     result = ok(play([connect(arc_sandbox, ONE)]))
 
     assert result["detected"] == "unfinished_onboarding"
     assert result["connected_cluster"]["connectivity_status"] == "Connected"
+    assert result["helm_release"]["private_key_delivery"] == "secret_and_value"
     assert task_writes(arc_sandbox, mark) == [DATA_PLANE]  # the resource already holds the key: no PUT
+    # helm adopted the Secret written before the PUT and rendered the same key into it from the value.
+    assert view.private_key() == stored
+    assert view.release_values()["global"]["onboardingPrivateKey"] == stored
+    secret = view.api.get("/api/v1/namespaces/azure-arc/secrets/azure-arc-connect-privatekey")
+    assert secret["metadata"]["annotations"]["meta.helm.sh/release-name"] == "azure-arc"
 
 
-def test_agents_from_1_35_3_get_the_key_only_as_the_secret(arc_sandbox, play, secret_route_chart, helm_recorder):
-    run = play([disconnect(arc_sandbox, ONE), connect(arc_sandbox, ONE, chart_ref=str(secret_route_chart))], "-vvvv")
+def test_a_newer_chart_gets_the_key_as_a_value_too(arc_sandbox, play, newer_chart, helm_recorder):
+    run = play([disconnect(arc_sandbox, ONE), connect(arc_sandbox, ONE, chart_ref=str(newer_chart))], "-vvvv")
 
     ok(run, 0)
     result = ok(run, 1)
-    assert result["helm_release"]["private_key_delivery"] == "secret"
+    assert result["helm_release"]["private_key_delivery"] == "secret_and_value"
     assert result["helm_release"]["chart_version"] == "1.36.0"
     assert result["connected_cluster"]["connectivity_status"] == "Connected"
     assert "pull" not in helm_recorder.commands()
     view = arc_sandbox.view(ONE)
-    assert "onboardingPrivateKey" not in json.dumps(view.release_values())
+    assert view.release_values()["global"]["onboardingPrivateKey"] == view.private_key()
     assert not [f for f in pem_fragments(view.private_key()) if f in run.output]
+    assert not [f for f in pem_fragments(view.private_key()) if f in "\n".join(helm_recorder.lines())]
 
 
 def test_a_registry_mirror_without_a_version_pulls_the_version_the_data_plane_chose(arc_sandbox, play, helm_recorder):

@@ -229,6 +229,34 @@ def test_drift_shows_in_check_diff_and_one_changed_setting_is_one_patch_of_that_
     ]
 
 
+def test_a_router_type_change_rewrites_the_derived_flag_false_and_the_release_stays_succeeded(ext_sandbox, play):
+    """NodePort and back: az's update writes scoringFe.serviceType.nodePort true or false (AzureMLKubernetes.py
+    __normalize_config); a PATCH merge that left it true would fail the Azure ML release."""
+    current = dict(LOAD_BALANCER, install_nvidia_device_plugin=True)
+    nodeport = dict(current, inference_router_service_type="NodePort")
+    mark = ext_sandbox.admin.last_seq()
+
+    run = play([azureml(**nodeport), azureml(**current), azureml(**current)])
+
+    to_nodeport, back, again = run.results
+    for result in (to_nodeport, back):
+        assert not result.get("failed"), run.output
+        assert result["changed"] is True
+        assert result["extension"]["provisioning_state"] == "Succeeded"
+    assert again["changed"] is False, again
+    patches = [body for method, _path, body in arm_writes(arm_calls(ext_sandbox, mark))]
+    assert patches == [
+        {"properties": {"configurationSettings": {
+            "inferenceRouterServiceType": "NodePort", "scoringFe.serviceType.nodePort": "True",
+        }}},
+        {"properties": {"configurationSettings": {
+            "inferenceRouterServiceType": "LoadBalancer", "scoringFe.serviceType.nodePort": "False",
+        }}},
+    ]  # fmt: skip
+    effective = ext_sandbox.kube_api(SITE).get("/api/v1/namespaces/azureml/configmaps/azureml-extension-settings")
+    assert effective["data"]["inferenceRouterServiceType"] == "LoadBalancer"
+
+
 def test_https_from_pem_files_keeps_certificate_key_and_relay_secret_out_of_output(ext_sandbox, arm, play, tmp_path):
     cert, key, key_pem = self_signed(tmp_path)
     https = dict(LOAD_BALANCER, allow_insecure_connections=False, install_nvidia_device_plugin=True,

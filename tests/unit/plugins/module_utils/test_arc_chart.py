@@ -1,4 +1,4 @@
-"""Where the agent chart comes from, pulling it, and whether the chart needs the key as a value."""
+"""Where the agent chart comes from and pulling it."""
 
 import io
 import tarfile
@@ -10,24 +10,10 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import A
 CHART_YAML = "apiVersion: v2\nname: azure-arc-k8sagents\nversion: 1.36.0\nappVersion: 1.36.0\n"
 
 
-@pytest.mark.parametrize(
-    ("version", "as_value"),
-    [
-        ("1.26.0", True),
-        ("1.35.2", True),
-        ("1.35.3", False),
-        ("1.35.3-preview", False),
-        ("v1.40.1", False),
-        ("2.0.0", False),
-        ("1.30.0-dev.4", False),
-        ("1.36.0+build.7", False),
-        ("latest", True),
-        ("", True),
-        (None, True),
-    ],
-)
-def test_charts_before_1_35_3_take_the_key_as_a_value(version, as_value):
-    assert chart.key_in_values(version) is as_value
+def test_no_chart_version_changes_how_the_key_is_delivered():
+    # Every az connectedk8s helm_install_release and New-AzConnectedKubernetes pass global.onboardingPrivateKey,
+    # whatever chart version the data plane names: there is no version gate to apply.
+    assert not hasattr(chart, "key_in_values") and not hasattr(chart, "KEY_SECRET_ONLY_FROM")
 
 
 def test_an_oci_chart_ref_with_or_without_a_version():

@@ -254,3 +254,15 @@ def test_removal_gives_up_at_the_deadline_naming_what_is_left(server, cluster):
     server.put("/api/v1/namespaces/azure-arc", {"metadata": {"name": "azure-arc"}})
     with pytest.raises(WaitTimeout, match="still present: namespace azure-arc"):
         cluster.wait_removed(["azure-arc"], Waiter(10, 5, clock=clock, sleep=clock.sleep), clock=clock)
+
+
+def test_removal_without_the_crds_waits_for_the_namespaces_only(server, cluster):
+    # az connectedk8s delete without --force leaves the Arc CRDs (helm does not delete a chart's crds/):
+    # the wait must not hang on them.
+    clock = Clock()
+    server.put(f"{CRDS}/connectedclusters.arc.azure.com", {"metadata": {"name": "connectedclusters.arc.azure.com"}})
+
+    cluster.wait_removed(["azure-arc"], Waiter(10, 5, clock=clock, sleep=clock.sleep), clock=clock, crds=False)
+
+    assert cluster.existing_arc_crds() == ["connectedclusters.arc.azure.com"]
+    assert not [r for r in server.requests if r["method"] in ("PATCH", "DELETE")]

@@ -84,3 +84,75 @@ def test_answers_that_are_not_objects_fail_clearly():
         ConfigDataPlane(FakeClient({})).helm_settings({"id": "x"})
     with pytest.raises(ArcMLError, match="helmValuesContent that is not an object"):
         ConfigDataPlane(FakeClient({"GetHelmSettings": {"helmValuesContent": []}})).helm_settings({"id": "x"})
+
+
+def test_get_helm_settings_gets_the_cluster_as_the_cli_serialises_it_plus_id_and_identity_ids():
+    """az connectedk8s: ConnectedCluster.serialize() (read-only fields dropped), then identity.tenantId,
+    identity.principalId and id put back; the body the live service got in the CLI's recording."""
+    cluster = {
+        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters/site-1",
+        "name": "site-1",
+        "type": "microsoft.kubernetes/connectedclusters",
+        "location": "eastus",
+        "tags": {},
+        "kind": None,
+        "systemData": {"createdBy": "someone"},
+        "identity": {"principalId": "pid", "tenantId": "tid", "type": "SystemAssigned"},
+        "properties": {
+            "provisioningState": "Succeeded",
+            "connectivityStatus": "Connecting",
+            "privateLinkState": "Disabled",
+            "azureHybridBenefit": "NotApplicable",
+            "agentPublicKeyCertificate": "MIIC",
+            "aadProfile": {},
+            "kubernetesVersion": "1.31.8",
+            "totalNodeCount": 3,
+            "totalCoreCount": 12,
+            "agentVersion": "1.26.0",
+            "offering": "AKS",
+            "managedIdentityCertificateExpirationTime": "2026-01-01T00:00:00Z",
+            "lastConnectivityTime": "2025-06-05T04:53:15.622Z",
+            "miscellaneousProperties": {"a": "b"},
+            "distribution": "aks_workload",
+            "infrastructure": "azure_stack_hci",
+            "distributionVersion": None,
+            "arcAgentProfile": {
+                "agentAutoUpgrade": "Disabled",
+                "agentState": "Succeeded",
+                "agentErrors": [{"message": "m", "severity": "s", "component": "c", "time": "t"}],
+                "systemComponents": [{"type": "t", "majorVersion": 1, "currentVersion": "1.2"}],
+            },
+            "oidcIssuerProfile": {"enabled": True, "issuerUrl": "https://issuer"},
+            "arcAgentryConfigurations": [
+                {"feature": "extensionSets", "settings": {"versionManagedExtensions": "Disabled"}}
+            ],
+        },
+    }
+    client = FakeClient({"GetHelmSettings": {"repositoryPath": "reg/a/stable/azure-arc-k8sagents:1.26.0"}})
+    ConfigDataPlane(client).helm_settings(cluster)
+    assert client.requests[0]["body"] == {
+        "tags": {},
+        "location": "eastus",
+        "identity": {"type": "SystemAssigned", "tenantId": "tid", "principalId": "pid"},
+        "properties": {
+            "agentPublicKeyCertificate": "MIIC",
+            "provisioningState": "Succeeded",
+            "distribution": "aks_workload",
+            "infrastructure": "azure_stack_hci",
+            "privateLinkState": "Disabled",
+            "azureHybridBenefit": "NotApplicable",
+            "aadProfile": {},
+            "arcAgentProfile": {
+                "agentAutoUpgrade": "Disabled",
+                # AgentError has only read-only fields: the SDK serialiser leaves an empty object per entry.
+                "agentErrors": [{}],
+                "systemComponents": [{"type": "t", "majorVersion": 1}],
+            },
+            "oidcIssuerProfile": {"enabled": True},
+            "arcAgentryConfigurations": [
+                {"feature": "extensionSets", "settings": {"versionManagedExtensions": "Disabled"}}
+            ],
+        },
+        "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kubernetes/connectedClusters/site-1",
+    }
+    assert cluster["properties"]["connectivityStatus"] == "Connecting", "the resource itself is left as it was"

@@ -78,6 +78,21 @@ def test_onboarded_with_a_key_that_no_longer_fits_is_reinstalled_with_a_new_key(
     assert (result.situation, result.install, result.key, result.cleanup) == ("key_mismatch", True, "new", False)
 
 
+def test_an_offline_cluster_whose_key_cannot_be_read_is_not_rekeyed():
+    # cluster_key_matches() is None when the cluster holds no readable key: nothing proves a mismatch, so an
+    # Offline (or still Connecting) cluster keeps its identity instead of getting a new key.
+    offline = {"properties": {"connectivityStatus": "Offline", "agentPublicKeyCertificate": "K"}}
+    for resource in (offline, CONNECTING):
+        result, asked = plan(resource, release(), THIS, key_matches=None)
+        assert (result.situation, result.install, result.key) == ("onboarded", False, None)
+        assert asked == ["key"]
+
+
+def test_a_release_that_is_not_deployed_without_a_readable_key_gets_a_new_one():
+    # helm needs a private key to repair the release, and none can be read: a new one.
+    assert plan(CONNECTED, release("failed"), THIS, key_matches=None)[0].key == "new"
+
+
 @pytest.mark.parametrize("status", ["failed", "superseded", "unknown"])
 def test_a_release_that_is_not_deployed_is_repaired_keeping_a_fitting_key(status):
     kept = plan(CONNECTED, release(status), THIS, key_matches=True)[0]

@@ -50,10 +50,57 @@ def test_merge_is_deep_and_the_override_wins():
     }
 
 
-def test_azure_environment_names_the_public_cloud_the_agents_way():
-    assert values.azure_environment("AzureCloud") == "AZUREPUBLICCLOUD"
-    assert values.azure_environment("AzureUSGovernment") == "AZUREUSGOVERNMENT"
-    assert values.azure_environment(None) == "AZUREPUBLICCLOUD"
+@pytest.mark.parametrize(
+    ("cloud_name", "environment"),
+    [
+        # az connectedk8s send_cloud_telemetry(): the az cloud name upper-cased, two of them renamed.
+        ("AzureCloud", "AZUREPUBLICCLOUD"),
+        ("azurecloud", "AZUREPUBLICCLOUD"),
+        (None, "AZUREPUBLICCLOUD"),
+        ("AzureUSGovernment", "AZUREUSGOVERNMENTCLOUD"),
+        ("AzureChinaCloud", "AZURECHINACLOUD"),
+        # A custom cloud (Azure Stack Hub, disconnected Azure Local, the sandbox): its name, upper-cased.
+        ("AzureStackUser", "AZURESTACKUSER"),
+        ("sandbox", "SANDBOX"),
+    ],
+)
+def test_azure_environment_is_what_az_connectedk8s_sends_for_each_cloud(cloud_name, environment):
+    assert values.azure_environment(cloud_name) == environment
+
+
+def test_the_data_plane_values_win_over_the_client_defaults_and_the_cloud_overrides():
+    settings = {
+        **SETTINGS,
+        "global.kubernetesDistro": "from-dp",
+        "global.azureEnvironment": "AZUREFROMDP",
+        "systemDefaultValues.clusterconnect-agent.enabled": "false",
+        "systemDefaultValues.azureArcAgents.config_dp_endpoint_override": "https://dp.example/arc",
+    }
+    overrides = {
+        "systemDefaultValues.azureArcAgents.config_dp_endpoint_override": "https://metadata.example/arc",
+        "systemDefaultValues.activeDirectoryEndpoint": "https://login.example/",
+    }
+    proxy = values.Proxy(https_proxy="http://proxy:3128")
+    tree = values.agent_values(
+        settings,
+        "aks_workload",
+        "azure_stack_hci",
+        "AzureCloud",
+        private_key_pem=PEM,
+        proxy=proxy,
+        cloud_overrides=overrides,
+    )
+    assert tree["global"]["kubernetesDistro"] == "from-dp"
+    assert tree["global"]["azureEnvironment"] == "AZUREFROMDP"
+    assert tree["global"]["kubernetesInfra"] == "azure_stack_hci"  # not in the answer: the client's
+    assert tree["systemDefaultValues"]["clusterconnect-agent"]["enabled"] is False
+    agents = tree["systemDefaultValues"]["azureArcAgents"]
+    assert agents["config_dp_endpoint_override"] == "https://dp.example/arc"
+    assert agents["autoUpdate"] is False
+    assert tree["systemDefaultValues"]["activeDirectoryEndpoint"] == "https://login.example/"
+    # The module's own options and the key still come last.
+    assert tree["global"]["httpsProxy"] == "http://proxy:3128"
+    assert tree["global"]["onboardingPrivateKey"] == PEM
 
 
 def test_agent_values_combine_the_data_plane_and_the_client_and_hold_the_key_only_when_asked():

@@ -14,8 +14,10 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.settings impor
     configure,
     needs_relay,
     requested,
+    stale_flags,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec, apply_patch, plan_update
 
 ARC1 = "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Kubernetes/connectedClusters/arc1"
 HC_ID = "/subscriptions/S/resourceGroups/RG/providers/Microsoft.Relay/namespaces/NS/hybridConnections/arc1"
@@ -226,3 +228,69 @@ def test_resources_the_module_does_not_create_are_refused(settings, message):
     configured = configure(*requested(params(training=True, configuration_settings=settings)), no_files)
     with pytest.raises(ArcMLError, match=message):
         complete(configured, arc(), RELAY)
+
+
+# On update, az's __normalize_config writes scoringFe.serviceType.nodePort / .internalLoadBalancer as true or false
+# from inferenceRouterServiceType / internalLoadBalancerProvider: a PATCH merges settings key by key, so a flag
+# left out stays as it was. stale_flags() names the derived flags stored true that the request now wants false.
+
+
+def _stored(**settings):
+    return {"properties": {"configurationSettings": settings, "provisioningState": "Succeeded"}}
+
+
+def _configured(**options):
+    return configure(*requested(params(inference=True, **options)), no_files)
+
+
+def test_nodeport_to_load_balancer_rewrites_the_stale_nodeport_flag_false():
+    configured = _configured(allow_insecure_connections=True, inference_router_service_type="LoadBalancer")
+    current = {"inferenceRouterServiceType": "NodePort", "scoringFe.serviceType.nodePort": "True"}
+    assert stale_flags(configured, current) == {"scoringFe.serviceType.nodePort": "False"}
+
+
+def test_leaving_the_internal_load_balancer_rewrites_its_flag_false():
+    configured = _configured(allow_insecure_connections=True, inference_router_service_type="NodePort")
+    current = {"internalLoadBalancerProvider": "azure", "scoringFe.serviceType.internalLoadBalancer": "True"}
+    assert stale_flags(configured, current) == {"scoringFe.serviceType.internalLoadBalancer": "False"}
+
+
+def test_https_after_http_rewrites_allow_insecure_connections_false():
+    configured = _configured(inference_router_service_type="ClusterIP", ssl_secret="tls", ssl_cname="ml.example")
+    assert stale_flags(configured, {"allowInsecureConnections": "True"}) == {"allowInsecureConnections": "False"}
+
+
+def test_flags_already_false_absent_or_still_wanted_are_left_alone():
+    lb = _configured(allow_insecure_connections=True, inference_router_service_type="LoadBalancer")
+    assert stale_flags(lb, {}) == {}
+    assert stale_flags(lb, {"scoringFe.serviceType.nodePort": "False", "allowInsecureConnections": "True"}) == {}
+    nodeport = _configured(allow_insecure_connections=True, inference_router_service_type="NodePort")
+    assert stale_flags(nodeport, {"scoringFe.serviceType.nodePort": "true"}) == {}
+    internal = _configured(
+        allow_insecure_connections=True,
+        inference_router_service_type="LoadBalancer",
+        internal_load_balancer_provider="azure",
+    )
+    assert stale_flags(internal, {"scoringFe.serviceType.internalLoadBalancer": "True"}) == {}
+    # Training only: the scoring front end is not deployed, its flags are not touched.
+    training = configure(*requested(params(training=True)), no_files)
+    assert stale_flags(training, {"scoringFe.serviceType.nodePort": "True"}) == {}
+
+
+def test_the_patch_carries_the_false_flag_and_a_second_run_changes_nothing():
+    configured = _configured(allow_insecure_connections=True, inference_router_service_type="LoadBalancer")
+    result = complete(configured, arc(nodes=3), RELAY)
+    stored = {**result.settings, "inferenceRouterServiceType": "NodePort", "scoringFe.serviceType.nodePort": "True"}
+    spec = ExtensionSpec(
+        "microsoft.azureml.kubernetes", settings={**result.settings, **stale_flags(configured, stored)}
+    )
+    plan = plan_update(_stored(**stored), spec)
+    assert plan.patch["configurationSettings"] == {
+        "inferenceRouterServiceType": "LoadBalancer",
+        "scoringFe.serviceType.nodePort": "False",
+    }
+    after = apply_patch(_stored(**stored), plan.patch)["properties"]["configurationSettings"]
+    again = ExtensionSpec(
+        "microsoft.azureml.kubernetes", settings={**result.settings, **stale_flags(configured, after)}
+    )
+    assert not plan_update(_stored(**after), again).needed

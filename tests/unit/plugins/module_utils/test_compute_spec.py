@@ -45,11 +45,14 @@ def small_instance_type(name="cpu-small", **overrides):
 
 
 def test_the_seed_attach_body():
-    """What KubernetesCompute.attach(ws, "arccompute", attach_config) sent, minus its stray keys."""
+    """What azure-ai-ml's ml_client.compute.begin_attach(KubernetesCompute(...)) sends: location and
+    computeLocation both the workspace's (_compute_operations.py begin_create_or_update sets location from the
+    workspace, kubernetes_compute.py _to_rest_object copies it into computeLocation); None fields are left out."""
     assert attach_body(desired_compute(params(), WORKSPACE), "eastus") == {
         "location": "eastus",
         "properties": {
             "computeType": "Kubernetes",
+            "computeLocation": "eastus",
             "resourceId": CLUSTER,
             "properties": {"namespace": "default"},
         },
@@ -80,6 +83,7 @@ def test_a_full_attach_body():
         "identity": {"type": "UserAssigned", "userAssignedIdentities": {UAMI: {}}},
         "properties": {
             "computeType": "Kubernetes",
+            "computeLocation": "westeurope",
             "resourceId": CLUSTER,
             "description": "HCI Seattle",
             "properties": {

@@ -86,7 +86,9 @@ class World:
             return reply(200, {"repositoryPath": chart, "helmValuesContent": values})
         assert path.lower() == CLUSTER.lower(), path
         if request.method != "GET":
-            self.events.append(f"arm {request.method}{' force' if 'force=true' in request.url else ''}")
+            query = request.url.split("?", 1)[1] if "?" in request.url else ""
+            extra = sorted(p.split("=")[0] for p in query.split("&") if p and not p.startswith("api-version="))
+            self.events.append(f"arm {request.method}{''.join(' ' + p for p in extra)}")
         if request.method == "GET":
             return (
                 reply(200, self.resource)
@@ -155,8 +157,8 @@ class FakeArcCluster:
     def delete_namespace(self, name):
         self.world.events.append(f"kube delete namespace {name}")
 
-    def wait_removed(self, namespaces, waiter):
-        self.world.events.append("kube wait removed")
+    def wait_removed(self, namespaces, waiter, crds=True):
+        self.world.events.append(f"kube wait removed{'' if crds else ' (namespaces)'}")
 
 
 class FakeHelm:
@@ -177,6 +179,9 @@ class FakeHelm:
     def upgrade_install(self, release, chart, namespace, values=None, wait=True, timeout=600, **kwargs):
         self.world.events.append("helm upgrade")
         self.world.helm_values = values
+        # The agent chart creates Secret azure-arc-connect-privatekey from global.onboardingPrivateKey.
+        pem = ((values or {}).get("global") or {}).get("onboardingPrivateKey")
+        self.world.cluster_key = _arc_keys.from_pem(pem) if pem else None
         self.world.release = {"name": release, "namespace": namespace, "status": "deployed", "revision": "1"}
         self.world.config = {
             "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
@@ -245,14 +250,18 @@ def test_check_mode_plans_a_fresh_connection_without_any_write(world, capsys):
     assert after["properties"]["agentPublicKeyCertificate"] == "(a new RSA-4096 public key)"
 
 
-def test_a_fresh_connection_stores_the_key_before_azure_then_installs_and_waits(world, capsys, onboarding_key):
+def test_a_fresh_connection_writes_azure_then_gives_the_key_to_helm_as_a_value(world, capsys, onboarding_key):
+    # New-AzConnectedKubernetes: healthCheck, the ARM PUT, Get-HelmValues, then helm with
+    # --set global.onboardingPrivateKey; here through the 0600 values file. Before the PUT the key also goes into
+    # the helm-adoptable Secret (as the connectedk8s fork's inject_onboarding_private_key_secret does), so a run
+    # stopped before helm can be finished by the next one.
     result = run(capsys, world)
 
     assert world.events == [
         "helm list",
+        "dp healthCheck",
         "kube store key",
         "arm PUT",
-        "dp healthCheck",
         "dp GetHelmSettings",
         "helm pull",
         "helm upgrade",
@@ -278,14 +287,85 @@ def test_a_fresh_connection_stores_the_key_before_azure_then_installs_and_waits(
     assert not [line for line in onboarding_key.secrets if line in json.dumps(result)]
 
 
-def test_charts_from_1_35_3_never_get_the_key(world, capsys):
+def test_the_data_plane_health_is_checked_before_the_put_and_the_settings_asked_after_it(world, capsys):
+    # New-AzConnectedKubernetes.ps1: Invoke-ConfigDPHealthCheck, then the PUT, then Get-HelmValues with the
+    # PUT's answer (az connectedk8s custom.py: PUT, health_check_dp, get_helm_values).
+    run(capsys, world)
+
+    order = [event for event in world.events if event.startswith(("arm ", "dp "))]
+    assert order == ["dp healthCheck", "arm PUT", "dp GetHelmSettings"]
+
+
+def test_an_unhealthy_data_plane_stops_the_onboarding_before_azure_is_written(world, capsys, monkeypatch):
+    azure = world.azure
+
+    def unhealthy(request, reply):
+        if request.url.split("?")[0].endswith("/healthCheck"):
+            world.events.append("dp healthCheck")
+            return reply(503, {"error": {"code": "ServiceUnavailable", "message": "down"}})
+        return azure(request, reply)
+
+    monkeypatch.setattr(world, "azure", unhealthy)
+
+    result = run(capsys, world, wait_timeout=5)
+
+    assert result["failed"] is True
+    assert "arm PUT" not in world.events and world.resource is None
+    assert "kube store key" not in world.events, "nothing is written into the cluster either"
+
+
+def test_an_onboarding_stopped_after_the_put_is_finished_by_the_next_run_without_force(world, capsys, monkeypatch):
+    # The key Secret was written before the PUT: it proves the resource is this cluster's, so the next run installs
+    # the agents with that key (no new key, no PUT) instead of refusing the resource.
+    azure = world.azure
+
+    def settings_refused(request, reply):
+        if request.url.split("?")[0].endswith("/GetHelmSettings"):
+            world.events.append("dp GetHelmSettings")
+            return reply(400, {"error": {"code": "BadRequest", "message": "refused"}})
+        return azure(request, reply)
+
+    monkeypatch.setattr(world, "azure", settings_refused)
+    stopped = run(capsys, world)
+    monkeypatch.setattr(world, "azure", azure)
+
+    assert stopped["failed"] is True
+    assert world.events == ["helm list", "dp healthCheck", "kube store key", "arm PUT", "dp GetHelmSettings"]
+    assert world.resource is not None and world.release is None and world.cluster_key is not None
+    public = world.resource["properties"]["agentPublicKeyCertificate"]
+    stored = world.cluster_key
+    world.events.clear()
+
+    result = run(capsys, world)
+
+    assert result["changed"] is True and result["detected"] == "unfinished_onboarding"
+    assert result["connected_cluster"]["connectivity_status"] == "Connected"
+    assert world.events == ["helm list", "dp healthCheck", "dp GetHelmSettings", "helm pull", "helm upgrade"]
+    assert world.resource["properties"]["agentPublicKeyCertificate"] == public
+    assert world.helm_values["global"]["onboardingPrivateKey"] == stored.private_key_pem
+    assert result["helm_release"]["private_key_delivery"] == "secret_and_value"
+
+
+def test_every_chart_version_gets_the_key_as_a_value(world, capsys, onboarding_key):
     world.chart_version = "1.36.0"
 
     result = run(capsys, world)
 
-    assert result["helm_release"]["private_key_delivery"] == "secret"
-    assert "onboardingPrivateKey" not in world.helm_values["global"]
+    assert result["helm_release"]["private_key_delivery"] == "secret_and_value"
+    assert world.helm_values["global"]["onboardingPrivateKey"] == onboarding_key.private_key_pem
     assert result["connected_cluster"]["connectivity_status"] == "Connected"
+
+
+def test_an_offline_cluster_whose_key_cannot_be_read_is_not_rekeyed(world, capsys):
+    run(capsys, world)
+    world.resource["properties"]["connectivityStatus"] = "Offline"
+    world.cluster_key = None
+    world.events.clear()
+
+    result = run(capsys, world, wait=False)
+
+    assert result["changed"] is False and result["detected"] == "onboarded"
+    assert world.events == ["helm list"]
 
 
 def test_a_connected_cluster_is_left_alone(world, capsys):
@@ -324,16 +404,38 @@ def test_disconnect_deletes_in_azure_first_then_removes_the_agents(world, capsys
     result = run(capsys, world, state="absent", wait_sleep=1)
 
     assert result["changed"] is True
+    # az connectedk8s delete without --force: ARM DELETE, helm delete (with hooks), the namespaces; the Arc CRDs
+    # stay (only --force runs crd_cleanup_force_delete).
     assert world.events == [
         "helm list",
         "arm DELETE",
         "helm uninstall",
+        "kube delete namespace azure-arc",
+        "kube delete namespace azure-arc-release",
+        "kube wait removed (namespaces)",
+    ]
+    assert world.resource is None
+    assert "Arc CRDs" not in result["actions"][1]
+
+
+def test_a_forced_disconnect_sends_no_force_query_and_removes_the_crds(world, capsys):
+    # DELETE connectedClusters in api-version 2026-05-01 takes api-version only: no `force` parameter.
+    run(capsys, world)
+    world.events.clear()
+
+    result = run(capsys, world, state="absent", force=True, wait_sleep=1)
+
+    assert result["changed"] is True
+    assert world.events == [
+        "helm list",
+        "arm DELETE",
+        "helm uninstall --no-hooks",
         "kube delete crds",
         "kube delete namespace azure-arc",
         "kube delete namespace azure-arc-release",
         "kube wait removed",
     ]
-    assert world.resource is None
+    assert result["actions"][1].endswith("Arc CRDs)")
 
 
 def test_disconnect_in_check_mode_only_reports(world, capsys):
@@ -359,7 +461,7 @@ def test_forced_disconnect_of_an_unreachable_cluster_deletes_the_resource_only(w
     assert refused["failed"] is True and refused["msg"].startswith("Cannot reach the Kubernetes API server")
     assert forced["changed"] is True
     assert "only the Azure resource is deleted" in json.dumps(forced["warnings"])
-    assert world.events == ["arm DELETE force"] and world.resource is None
+    assert world.events == ["arm DELETE"] and world.resource is None
 
 
 def test_disconnect_refuses_a_cluster_connected_as_another_resource(world, capsys):
