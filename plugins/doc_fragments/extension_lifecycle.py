@@ -32,14 +32,21 @@ options:
     description:
       - When to send the protected settings to an existing extension. Azure never returns their values, and when
         they are sent, the complete map is sent, since it replaces the extension's protected settings as a whole.
-      - V(when_changed) stores a salted PBKDF2-SHA256 fingerprint of the complete protected map in the
-        configuration setting C(hciArcMlProtectedSettingsFingerprint) whenever the module sends the map, and sends
-        it again only when the fingerprint no longer matches (a value or a key changed) or is missing. A second run
-        with the same values neither reports a change nor resends them.
+      - V(when_changed) compares the keys. Azure returns the keys of the protected settings, never their values, so
+        the map is sent again when its keys differ from the keys Azure lists (a key added or removed, or Azure lists
+        none), or when the module knows a value changed (M(hci.arc_ml.azureml_extension) created the Azure Relay).
+        A second run with the same keys neither reports a change nor resends them. A new value under the same key (a
+        rotated secret, a renewed certificate) is not seen: run once with V(always) to send it.
       - V(always) sends the map on every run, and so always reports a change.
       - V(on_create) sends the map only when the extension is created or re-created.
-      - The fingerprint reveals no value, but like any verifier it allows testing guesses of a weak secret by anyone
-        who can read the extension; use V(on_create) or V(always) for short passwords.
+      - The module keeps nothing of its own on the extension: the extension resource has no tags, and every
+        configuration setting reaches the extension's Helm chart as a value. Earlier versions of this collection
+        stored a fingerprint of the protected map in the configuration setting
+        C(hciArcMlProtectedSettingsFingerprint). The next run with O(state=present) that knows the complete
+        protected map (M(hci.arc_ml.azureml_extension) always does; M(hci.arc_ml.cluster_extension) when
+        O(hci.arc_ml.cluster_extension#module:configuration_protected_settings) is set) removes it, by a PUT of the
+        whole extension with that map, since a PATCH cannot remove a setting. With V(on_create), or without the
+        map, it is left in place, since that PUT would resend or drop the protected settings.
     type: str
     choices: [when_changed, always, on_create]
     default: when_changed

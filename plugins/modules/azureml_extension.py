@@ -131,8 +131,9 @@ options:
         C(relayServerConnectionString) (which skips the Relay provisioning, as in C(az)) or C(sslCertPemFile) and
         C(sslKeyPemFile) (file paths, as O(ssl_cert_file) and O(ssl_key_file)). Never shown in output.
       - They are sent together with the ones the module derives (Relay connection string, SSL certificate and key),
-        as one complete map; see O(protected_settings_update) for when. With V(when_changed), a change of any of
-        them sends the map again, for example after the Relay key was regenerated or the certificate renewed.
+        as one complete map; see O(protected_settings_update) for when. With V(when_changed), the map is sent
+        again when its keys change or when the module creates the Relay; Azure does not return the values, so after
+        the Relay key was regenerated or the certificate renewed (same keys), run once with V(always).
     type: dict
   relay:
     description:

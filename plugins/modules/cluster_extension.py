@@ -197,7 +197,9 @@ extension:
       returned: when the extension exists
       sample: Succeeded
     configuration_settings:
-      description: The configuration settings (without the module's protected-settings fingerprint).
+      description: >-
+        The configuration settings (without C(hciArcMlProtectedSettingsFingerprint), the setting earlier
+        versions of this collection wrote; see O(protected_settings_update)).
       type: dict
       returned: when the extension exists
     configuration_protected_setting_keys:
@@ -206,7 +208,10 @@ extension:
       elements: str
       returned: when the extension exists
     protected_settings_fingerprint:
-      description: Whether the extension holds the module's fingerprint of its protected settings.
+      description: >-
+        Whether the extension still holds C(hciArcMlProtectedSettingsFingerprint), the fingerprint setting
+        earlier versions of this collection wrote; the module no longer writes it, and removes it (see
+        O(protected_settings_update)).
       type: bool
       returned: when the extension exists
     error:

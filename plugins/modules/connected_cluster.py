@@ -72,14 +72,23 @@ options:
     description:
       - Whether Azure upgrades the Arc agents automatically (C(properties.arcAgentProfile.agentAutoUpgrade)).
       - When not set, an existing resource keeps its setting and a new one gets Azure's default (enabled).
-      - On a connected cluster a change is a re-PUT of the resource that keeps the public key; the agents
-        are not reinstalled.
+      - On a connected cluster a change is applied as C(az connectedk8s update --auto-upgrade) applies it - a
+        re-PUT of the resource that keeps the public key (PATCH cannot change it), then C(helm upgrade) of release
+        C(azure-arc) with the values the release already has (C(helm get values)) plus the Arc configuration
+        service's settings, which carry C(systemDefaultValues.azureArcAgents.autoUpdate).
     type: bool
   proxy:
     description:
-      - The outbound proxy the agents use to reach Azure. Applied when the agents are installed (a new connection
-        or a repair); a cluster that is already connected keeps the agents' settings.
-      - A password in a proxy URL is masked in all output.
+      - The outbound proxy the agents use to reach Azure, as the chart's C(global.httpsProxy),
+        C(global.httpProxy), C(global.noProxy) (comma-separated), C(global.proxyCert) and C(global.isCustomCert)
+        values; C(global.isProxyEnabled) is set exactly when one of O(proxy.https_proxy), O(proxy.http_proxy),
+        O(proxy.no_proxy) is given, as C(az connectedk8s) sets it.
+      - Applied when the agents are installed. On a connected cluster the options given are compared with the
+        release's values (C(helm get values azure-arc)); a difference is applied as C(az connectedk8s update
+        --proxy-https ...) applies it - a re-PUT that records feature C(proxy) in
+        C(properties.arcAgentryConfigurations) (no secrets go to Azure), then C(helm upgrade) of C(azure-arc)
+        with the release's own values plus the changed ones. Options left out are left as the release has them.
+      - A password in a proxy URL is masked in all output, C(--diff) included.
     type: dict
     suboptions:
       https_proxy:
@@ -165,15 +174,21 @@ notes:
     helm keeps of every revision (C(helm get values)).
   - >-
     What it finds, and what it does. Onboarded as O(name) (ConfigMap C(azure-arc/azure-clusterconfig) names
-    subscription, resource group and name) and the resource exists - update what differs, never helm. A release
-    that is not C(deployed), or agents whose key no longer matches the Azure resource while not connected -
-    reinstall them. Onboarded as another resource that exists - fail, naming it. Agents whose Azure resource is
-    gone - remove them (CRDs, release, namespace) and onboard. Resource O(name) exists but no agents - continue an
-    onboarding that this cluster's key Secret proves was interrupted (V(unfinished_onboarding), no O(force)
-    needed), else fail unless O(force). Nothing - onboard.
+    subscription, resource group and name) and the resource exists - update what differs (helm only for a proxy or
+    auto-upgrade change). A release that is not C(deployed), or agents whose key no longer matches the Azure
+    resource while not connected - reinstall them. Onboarded as another resource that exists - fail, naming it.
+    Agents whose Azure resource is gone - remove them (CRDs, release, namespace) and onboard. Resource O(name)
+    exists but no agents - continue an onboarding that this cluster's key Secret proves was interrupted
+    (V(unfinished_onboarding), no O(force) needed), else fail unless O(force). Nothing - onboard.
   - >-
     Proxy settings are not sent to Azure; they go to the agents as the chart's C(global.httpsProxy),
-    C(global.httpProxy), C(global.noProxy) and C(global.proxyCert) values.
+    C(global.httpProxy), C(global.noProxy) and C(global.proxyCert) values. Azure only records that feature
+    C(proxy) is configured (C(arcAgentryConfigurations), without settings), as C(az connectedk8s update) does.
+  - >-
+    A change that only a PUT can make (O(agent_auto_upgrade), O(infrastructure), a proxy change, a new key) is
+    refused, before anything is written, when the resource holds protected settings in
+    C(arcAgentryConfigurations) (set by another tool): Azure does not return their values, so a PUT would erase
+    them. Tags and distribution are changed with PATCH, which leaves them alone.
   - >-
     With O(wait=false) the task still waits for Azure to create the resource (the agents can only be installed
     after that) but not for helm's install to become ready nor for the cluster to turn C(Connected).

@@ -15,7 +15,7 @@ import binascii
 
 from aiohttp import web
 
-from . import lro, resource_groups, resources
+from . import lro, resource_groups, resources, schema
 from .arm import ArmError, ArmRequest, Router, bad_request, json_response, not_found
 from .clock import iso, now
 from .providers import CONNECTED_CLUSTER_API_VERSIONS, normalize_location, supported_locations
@@ -83,6 +83,30 @@ def _check_public_key(kind: str | None, value) -> None:
         raise bad_request("'properties.agentPublicKeyCertificate' must not be empty.")
 
 
+def answer(cluster: dict | None) -> dict | None:
+    """The resource as ARM answers it: the protectedSettings of arcAgentryConfigurations by name, without values.
+
+    The service keeps them (the config data plane reads them) but never hands them back; a PUT replaces the whole
+    resource, so protected settings a PUT does not send (or sends back blank, as read) are gone afterwards, as
+    with any tracked resource's PUT (ConnectedCluster_CreateOrReplace, "create or replace", in
+    https://github.com/Azure/azure-rest-api-specs/blob/main/specification/hybridkubernetes/resource-manager/Microsoft.Kubernetes/HybridKubernetes/stable/2026-05-01/connectedClusters.json).
+    The blank values follow how Microsoft.KubernetesConfiguration extensions answer configurationProtectedSettings.
+    """
+    if not cluster:
+        return cluster
+    configurations = (cluster.get("properties") or {}).get("arcAgentryConfigurations")
+    if not configurations:
+        return cluster
+    shown = dict(cluster, properties=dict(cluster["properties"]))
+    shown["properties"]["arcAgentryConfigurations"] = [
+        dict(c, protectedSettings={k: "" for k in c["protectedSettings"]})
+        if isinstance(c, dict) and isinstance(c.get("protectedSettings"), dict)
+        else c
+        for c in configurations
+    ]
+    return shown
+
+
 def build(ctx, *, resource_group: str, name: str, body: dict, principal, previous: dict | None) -> dict:
     location = normalize_location(body["location"])
     properties = dict(SERVER_DEFAULTS)
@@ -121,6 +145,8 @@ async def put_cluster(req: ArmRequest) -> web.Response:
             f"The provided location '{body['location']}' is not available for resource type '{TYPE_PATH}'. List of "
             f"available regions for the resource type is '{','.join(sorted(supported_locations()))}'.",
         )
+    # The 2026-05-01 spec's rules (sandbox/emulator/schema.py): required identity, enums; read-only ignored.
+    body = schema.connected_cluster_put(body, req.api_version)
     if not isinstance(body.get("properties"), dict):
         raise bad_request("The property 'properties' is required.", "InvalidRequestContent")
     _check_public_key(body.get("kind"), body["properties"].get("agentPublicKeyCertificate"))
@@ -149,16 +175,17 @@ async def put_cluster(req: ArmRequest) -> web.Response:
     # The live service answers 201 to a re-PUT as well, as recorded in
     # https://github.com/Azure/azure-cli-extensions/blob/main/src/vme/azext_vme/tests/latest/recordings/test_vme_live.yaml
     headers = {**req.ctx.operations.headers(op), "x-ms-async-operation-timeout": "P6D"}
-    return json_response(cluster, 201, headers)
+    return json_response(answer(cluster), 201, headers)
 
 
 async def get_cluster(req: ArmRequest) -> web.Response:
-    return json_response(_require(req))
+    return json_response(answer(_require(req)))
 
 
 async def patch_cluster(req: ArmRequest) -> web.Response:
     cluster = _require(req)
     body = await req.json_object()
+    body = schema.connected_cluster_patch(body, req.api_version)
     unknown = set(body) - {"tags", "properties"}
     properties = body.get("properties") or {}
     unknown |= {f"properties.{k}" for k in properties if k not in PATCHABLE}
@@ -176,7 +203,7 @@ async def patch_cluster(req: ArmRequest) -> web.Response:
     cluster["systemData"] = resources.system_data(req.principal, cluster.get("systemData"))
     req.ctx.store.touch()
     if req.api_version.lower() < ASYNC_PATCH_FROM:
-        return json_response(cluster)
+        return json_response(answer(cluster))
     cluster["properties"]["provisioningState"] = "Updating"
     op = req.ctx.operations.start(
         kind=KIND,
@@ -189,7 +216,7 @@ async def patch_cluster(req: ArmRequest) -> web.Response:
         api_version=req.api_version,
     )
     operations = req.ctx.operations
-    return json_response(cluster, 202, {"Location": operations.result_url(op), **operations.retry_after()})
+    return json_response(answer(cluster), 202, {"Location": operations.result_url(op), **operations.retry_after()})
 
 
 async def delete_cluster(req: ArmRequest) -> web.Response:
@@ -219,11 +246,12 @@ async def delete_cluster(req: ArmRequest) -> web.Response:
 async def list_in_group(req: ArmRequest) -> web.Response:
     resource_groups.require(req.ctx, req.params["resourceGroupName"])
     scope = f"/subscriptions/{req.ctx.store.subscription_id}/resourceGroups/{req.params['resourceGroupName']}"
-    return json_response({"value": resources.list_of(req.ctx, KIND, scope)})
+    return json_response({"value": [answer(c) for c in resources.list_of(req.ctx, KIND, scope)]})
 
 
 async def list_in_subscription(req: ArmRequest) -> web.Response:
-    return json_response({"value": resources.list_of(req.ctx, KIND, f"/subscriptions/{req.ctx.store.subscription_id}")})
+    clusters = resources.list_of(req.ctx, KIND, f"/subscriptions/{req.ctx.store.subscription_id}")
+    return json_response({"value": [answer(c) for c in clusters]})
 
 
 @lro.finalizer(KIND)
@@ -239,7 +267,7 @@ def _finish(ctx, op: dict):
 
 @lro.resource_view(KIND)
 def _view(ctx, resource_id: str):
-    return resources.body(ctx, resource_id)
+    return answer(resources.body(ctx, resource_id))
 
 
 def set_status(ctx, cid: str, **fields) -> dict:

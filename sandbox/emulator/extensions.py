@@ -5,7 +5,15 @@ API: https://github.com/Azure/azure-rest-api-specs/blob/main/specification/kuber
 Create (PUT), PATCH with the service's merge rules (configurationSettings merge
 key-wise, configurationProtectedSettings are replaced as a whole), DELETE
 (`forceDelete=true` removes the resource at once), list. Protected settings
-are write-only: responses carry their keys with null values.
+are write-only (`x-ms-secret` in the 2024-11-01 spec,
+https://github.com/Azure/azure-rest-api-specs/blob/main/specification/kubernetesconfiguration/resource-manager/Microsoft.KubernetesConfiguration/extensions/stable/2024-11-01/extensions.json):
+responses carry their keys with null values, never a value. A PATCH cannot
+remove a configuration setting (a null value is ignored); a PUT over an
+existing extension (200, as the spec's Extensions_Create answers for "an
+existing resource") replaces its settings and protected settings as a whole,
+so it is the way to drop a setting. The extension has no tags and no other
+free-form field: whatever a client keeps in configurationSettings reaches the
+chart as a value.
 
 Who finishes an extension operation depends on the `agent_mode` setting:
 "emulated" finishes it after `lro_seconds` (Succeeded on a Connected cluster,
@@ -17,7 +25,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import lro, resource_groups, resources
+from . import lro, resource_groups, resources, schema
 from .arm import ArmRequest, Router, bad_request, invalid_content, json_response, not_found
 from .connected_clusters import TYPE_PATH as CLUSTER_TYPE_PATH
 from .connected_clusters import cluster_id
@@ -192,6 +200,8 @@ async def put_extension(req: ArmRequest) -> web.Response:
     cluster = _cluster(req)
     record = _record(req, cluster)
     body = await req.json_object()
+    # The 2024-11-01 spec's rules (sandbox/emulator/schema.py): enums, plan; read-only properties ignored.
+    body = schema.extension_put(body, req.api_version)
     requested = body.get("properties")
     if not isinstance(requested, dict) or not isinstance(requested.get("extensionType"), str):
         raise bad_request("The property 'properties.extensionType' is required.", "InvalidRequestContent")

@@ -17,7 +17,7 @@ import uuid
 
 from aiohttp import web
 
-from . import extensions, lro, resource_groups, resources
+from . import extensions, lro, resource_groups, resources, schema
 from .arm import ArmError, ArmRequest, Router, json_response, not_found
 from .clock import iso
 from .connected_clusters import TYPE_PATH as CLUSTER_TYPE_PATH
@@ -135,28 +135,18 @@ def _check_name(name: str, api_version: str) -> None:
 
 
 def check_compute_body(body: dict) -> dict:
-    """The body's `properties` after what the 2025-12-01 spec requires of a compute PUT; 400 otherwise.
+    """The body's `properties` after the 2025-12-01 spec's rules for a compute PUT; 400 otherwise.
 
-    The body parameter is required (ComputeDefinitionParameter), `Compute` requires `computeType` (the
-    discriminator, one of the ComputeType enum), and an `identity` (ManagedServiceIdentity,
-    https://github.com/Azure/azure-rest-api-specs/blob/main/specification/common-types/resource-management/v3/managedidentity.json)
-    requires `type`.
+    The rules (required properties and computeType, the ComputeType enum, identity.type, read-only properties
+    ignored) are the rule table sandbox/emulator/schema.py::COMPUTE_PUT, written from
+    https://github.com/Azure/azure-rest-api-specs/blob/main/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/machineLearningServices.json
     `computeLocation` is optional (mutability read, create): azure-ai-ml sends the workspace's. The wording of
-    these errors is the sandbox's.
+    these errors is the sandbox's; their shape is the Azure ML provider's (UserError).
     """
-    requested = body.get("properties")
-    if not isinstance(requested, dict):
-        raise user_error("'properties' is required: the compute definition, with its computeType.")
-    compute_type = requested.get("computeType")
-    if not compute_type:
-        raise user_error("'properties.computeType' is required; for an attached cluster it is 'Kubernetes'.")
-    if compute_type not in COMPUTE_TYPES:
-        raise user_error(f"'{compute_type}' is not a compute type: expected one of {list(COMPUTE_TYPES)}.")
-    if compute_type != "Kubernetes":
+    checked, _ignored = schema.check(body, schema.COMPUTE_PUT, lambda message, target: user_error(message))
+    requested = checked["properties"]
+    if requested["computeType"] != "Kubernetes":
         raise user_error("The sandbox attaches computes of computeType 'Kubernetes' only.")
-    identity = body.get("identity")
-    if identity is not None and (not isinstance(identity, dict) or not identity.get("type")):
-        raise user_error("'identity.type' is required when an identity is given.")
     return requested
 
 

@@ -14,7 +14,7 @@ import secrets
 
 from aiohttp import web
 
-from . import lro, resource_groups, resources
+from . import lro, resource_groups, resources, schema
 from .arm import ArmError, ArmRequest, Router, bad_request, json_response, not_found
 from .clock import iso
 from .metadata import RELAY_SUFFIX
@@ -80,6 +80,7 @@ async def put_namespace(req: ArmRequest) -> web.Response:
     body = await req.json_object()
     if not body.get("location"):
         raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
+    body = schema.relay_put(body, schema.RELAY_NAMESPACE_PUT, req.api_version)
     location = normalize_location(body["location"])
     nid = _namespace_id(req.ctx, req.params["resourceGroupName"], name)
     previous = resources.body(req.ctx, nid)
@@ -170,6 +171,7 @@ def _namespace_view(ctx, resource_id: str):
 async def put_hybrid_connection(req: ArmRequest) -> web.Response:
     ns = _require_namespace(req)
     body = await req.json(required=False) or {}
+    body = schema.relay_put(body, schema.RELAY_HYBRID_CONNECTION_PUT, req.api_version)
     requested = body.get("properties") or {}
     hid = f"{ns['id']}/hybridConnections/{req.params['hybridConnectionName']}"
     previous = resources.body(req.ctx, hid)
@@ -222,6 +224,7 @@ def _parent(req: ArmRequest) -> tuple[dict, str]:
 async def put_rule(req: ArmRequest) -> web.Response:
     parent, type_name = _parent(req)
     body = await req.json_object()
+    body = schema.relay_put(body, schema.RELAY_AUTHORIZATION_RULE_PUT, req.api_version)
     rights = (body.get("properties") or {}).get("rights")
     if not isinstance(rights, list) or not rights or any(r not in RIGHTS for r in rights):
         raise bad_request(f"'properties.rights' must be a non-empty list of {list(RIGHTS)}.")

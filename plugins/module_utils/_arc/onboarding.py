@@ -12,6 +12,9 @@ reports the plan (all that check mode does), then carries it out in a fixed orde
 check the config data plane's health, store a new key in the helm-adoptable Secret azure-arc-connect-privatekey,
 write to ARM, ask the data plane for the chart and its values, install the agents with helm (the private key also
 as the value global.onboardingPrivateKey, from which the chart renders that Secret), wait for Connected.
+On a cluster that is already onboarded, a change of agent_auto_upgrade or of the proxy options is applied as
+`az connectedk8s update` applies it: the re-PUT (which PATCH cannot carry), then `helm upgrade azure-arc` with the
+release's own values (`helm get values`), the data plane's settings and the changed values (see update_agents).
 `Onboarding.disconnect()` deletes the ARM resource first, then removes the agents it can prove are this
 resource's, as `az connectedk8s delete` does.
 """
@@ -157,11 +160,15 @@ class Onboarding:
             module.set_diff(_arc_resource.diff_view(resource), _arc_resource.diff_view(resource))
             return
         release, plan = self.survey(resource)
+        current_values, proxy_drift = self.release_proxy_drift(release, plan)
+        # A proxy change is recorded in ARM as az connectedk8s update records it (feature "proxy", no secrets).
+        configurations = [_arc_resource.agentry_configuration(_arc_resource.PROXY_FEATURE)] if proxy_drift else None
         key = self.onboarding_key(plan)
-        write = self.plan_write(resource, plan, key.public_key_certificate if key else NEW_PUBLIC_KEY)
-        self.report(resource, plan, write)
+        write = self.plan_write(resource, plan, key.public_key_certificate if key else NEW_PUBLIC_KEY, configurations)
+        update = self.agent_update_reasons(plan, write, proxy_drift)
+        self.report(resource, plan, write, update, release, current_values)
         if not module.check_mode:
-            self.carry_out(resource, release, plan, key, write)
+            self.carry_out(resource, release, plan, key, write, update, current_values)
 
     def survey(self, resource):
         """What the cluster holds, and the Plan for it; fails here, before any write, when it must."""
@@ -185,6 +192,37 @@ class Onboarding:
             raise ArcMLError(plan.failure, detected=plan.situation)
         return release, plan
 
+    def release_proxy_drift(self, release, plan):
+        """(the release's values, the proxy values that differ) on an onboarded cluster the task gives a proxy for.
+
+        (None, []) when there is nothing to compare: no proxy options, or the agents are (re)installed anyway.
+        """
+        if not self.proxy.given or plan.situation != _arc_detect.ONBOARDED or plan.install or release is None:
+            return None, []
+        current = self.release_values(release)
+        return current, self.proxy.drift(current)
+
+    def release_values(self, release):
+        """`helm get values azure-arc` (the values the release was installed with); its secrets masked from here on."""
+        current = self.helm().run(
+            ["get", "values", release["name"], "--namespace", release["namespace"]], json_output=True
+        )
+        current = current if isinstance(current, dict) else {}
+        self.module.protect(_arc_values.release_secrets(current))
+        return current
+
+    @staticmethod
+    def agent_update_reasons(plan, write, proxy_drift):
+        """What makes a `helm upgrade` of the onboarded agents necessary: [] when none (or they are reinstalled)."""
+        if plan.install or plan.situation != _arc_detect.ONBOARDED:
+            return []
+        reasons = []
+        if "agentAutoUpgrade" in write.changes:
+            reasons.append("agentAutoUpgrade")
+        if proxy_drift:
+            reasons.append("proxy")
+        return reasons
+
     def onboarding_key(self, plan):
         """The key the agents will hold: the cluster's when it fits, a new one (not in check mode), or None."""
         if plan.key == _arc_detect.CLUSTER_KEY:
@@ -195,10 +233,17 @@ class Onboarding:
             return key
         return None
 
-    def report(self, resource, plan, write):
-        """Diff, planned actions and the resource as it will be: what check mode returns, and a run's start."""
+    def report(self, resource, plan, write, update=(), release=None, current_values=None):
+        """Diff, planned actions and the resource as it will be: what check mode returns, and a run's start.
+
+        With the release's values read (a proxy given on an onboarded cluster), the diff shows its proxy values too.
+        """
         module = self.module
-        module.set_diff(_arc_resource.diff_view(resource), _arc_resource.diff_view(write.after))
+        before, after = _arc_resource.diff_view(resource), _arc_resource.diff_view(write.after)
+        if current_values is not None:
+            before["agent_proxy"] = _proxy_view(current_values)
+            after["agent_proxy"] = _proxy_view(_arc_values.merge(current_values, self.proxy.values()))
+        module.set_diff(before, after)
         module.result["connected_cluster"] = _arc_resource.summary(write.after)
         if plan.cleanup:
             module.act(
@@ -208,8 +253,14 @@ class Onboarding:
             module.act(write.action)
         if plan.install:
             module.act(f"install the Arc agents (helm release {RELEASE_NAME} in namespace {RELEASE_NAMESPACE})")
+        if update:
+            namespace = (release or {}).get("namespace") or RELEASE_NAMESPACE
+            module.act(
+                f"update the Arc agents (helm upgrade of release {RELEASE_NAME} in namespace {namespace}: "
+                f"{', '.join(update)})"
+            )
 
-    def carry_out(self, resource, release, plan, key, write):
+    def carry_out(self, resource, release, plan, key, write, update=(), current_values=None):
         """Clean up, data plane health, key Secret, ARM write, helm, then wait for Connected: in that order.
 
         A new key (or the cluster's, after a cleanup removed it) is written into the helm-adoptable Secret
@@ -227,7 +278,7 @@ class Onboarding:
         if plan.cleanup:
             self.remove_agents(release)
         dataplane = None
-        if plan.install:
+        if plan.install or update:
             dataplane = self.dataplane((resource or {}).get("location") or write.after.get("location"))
             dataplane.health_check()
         if plan.install and (plan.key == _arc_detect.NEW_KEY or plan.cleanup):
@@ -235,19 +286,23 @@ class Onboarding:
             # that the resource is this cluster's. A fresh namespace cannot hold one yet.
             fresh = plan.cleanup or plan.situation == _arc_detect.NOT_ONBOARDED
             self.cluster().store_onboarding_key(key, replace=not fresh)
-        resource = self.write_resource(write, wait_for_it=plan.install) or resource
+        resource = self.write_resource(write, wait_for_it=plan.install or bool(update)) or resource
         if plan.install:
             module.result["helm_release"] = self.install_agents(resource, key, dataplane)
+        elif update:
+            if current_values is None:
+                current_values = self.release_values(release)
+            module.result["helm_release"] = self.update_agents(resource, release, dataplane, current_values)
         resource = self.wait_connected(resource)
         module.result["connected_cluster"] = _arc_resource.summary(resource)
 
-    def plan_write(self, resource, plan, public_key):
+    def plan_write(self, resource, plan, public_key, configurations=None):
         """The ARM write (_arc.resource.Write): a PUT that creates, a re-PUT, a PATCH, or none."""
         if resource is None:
             location = self.desired.location or self.resource_group_location()
             return _arc_resource.plan_create(self.desired, location, public_key, self.path)
         new_public_key = public_key if plan.key == _arc_detect.NEW_KEY else None
-        return _arc_resource.plan_update(resource, self.desired, new_public_key)
+        return _arc_resource.plan_update(resource, self.desired, new_public_key, configurations)
 
     def resource_group_location(self):
         group = self.arm.get(
@@ -293,15 +348,7 @@ class Onboarding:
 
         scratch = tempfile.mkdtemp(prefix="hci-arc-ml-chart-")  # 0700
         try:
-            source = self.chart_source
-            if source is not None and source.path:
-                chart_path, registry = source.path, settings.chart.registry
-            else:
-                source = source or _arc_chart.ChartSource(oci_url=settings.chart.oci_url)
-                version = source.version or settings.chart.version
-                chart_path = _arc_chart.pull(self.helm(), source, version, scratch, ca_file=self.azure.ca_bundle)
-                registry = source.oci_url[len("oci://") :].split("/", 1)[0]
-            chart_version = str(_arc_chart.chart_metadata(chart_path)["version"])
+            chart_path, registry, chart_version = self.agent_chart(settings, scratch)
             current = _arc_resource.properties_of(resource)
             values = _arc_values.agent_values(
                 settings.values,
@@ -334,6 +381,57 @@ class Onboarding:
             # Our helm-adoptable Secret (for a new key) and the value, from which the chart renders that Secret:
             # the same for every chart version.
             "private_key_delivery": "secret_and_value",
+        }
+
+    def agent_chart(self, settings, scratch, agent_version=None):
+        """(chart path, registry host, chart version): chart_ref's chart, else the data plane's, pulled.
+
+        `agent_version` (an update: the version the agents run) takes the place of the data plane's version.
+        """
+        source = self.chart_source
+        if source is not None and source.path:
+            chart_path, registry = source.path, settings.chart.registry
+        else:
+            source = source or _arc_chart.ChartSource(oci_url=settings.chart.oci_url)
+            version = source.version or agent_version or settings.chart.version
+            chart_path = _arc_chart.pull(self.helm(), source, version, scratch, ca_file=self.azure.ca_bundle)
+            registry = source.oci_url[len("oci://") :].split("/", 1)[0]
+        return chart_path, registry, str(_arc_chart.chart_metadata(chart_path)["version"])
+
+    def update_agents(self, resource, release, dataplane, current_values):
+        """`helm upgrade azure-arc` of onboarded agents, as `az connectedk8s update` does it after its re-PUT.
+
+        update_connected_cluster (custom.py) re-PUTs, asks GetHelmSettings with the PUT's answer, pulls the chart
+        of the version the agents run (`connected_cluster.agent_version`), then `helm_update_agent` (_utils.py)
+        runs `helm get values azure-arc` and `helm upgrade azure-arc <chart> -f <those values> --set <data plane
+        values> --wait`; the proxy options come last, as its `--set global.httpsProxy=...` did:
+        https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
+        https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py
+        The values go in the 0600 values file; the release keeps its onboarding key.
+        """
+        settings = dataplane.helm_settings(resource)
+        agent_version = _arc_resource.properties_of(resource).get("agentVersion")
+        scratch = tempfile.mkdtemp(prefix="hci-arc-ml-chart-")  # 0700
+        try:
+            chart_path, _registry, chart_version = self.agent_chart(settings, scratch, agent_version)
+            values = _arc_values.update_values(current_values, settings.values, self.proxy)
+            released = self.helm().upgrade_install(
+                release["name"],
+                chart_path,
+                release["namespace"],
+                values=values,
+                wait=self.module.waiter() is not None,
+                timeout=self.remaining_seconds(),
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        released = released or {}
+        return {
+            "name": released.get("name") or release["name"],
+            "namespace": released.get("namespace") or release["namespace"],
+            "status": released.get("status"),
+            "revision": released.get("revision"),
+            "chart_version": released.get("chart_version") or chart_version,
         }
 
     def read_proxy_ca(self):
@@ -469,3 +567,9 @@ class Onboarding:
             if waiter is not None:
                 cluster.wait_removed(namespaces, waiter, crds=self.force)
         module.result["helm_release"] = {}
+
+
+def _proxy_view(values):
+    """The proxy values of a release, as --diff shows them (passwords are masked in every output)."""
+    chart_global = (values or {}).get("global") or {}
+    return {key: chart_global[key] for key in _arc_values.PROXY_KEYS if key in chart_global}

@@ -8,7 +8,12 @@
 """The ARM side of an Arc connected cluster: paths, request bodies, drift, and how results show it.
 
 PUT creates or replaces the whole resource (so a re-PUT starts from the GET result and keeps the public key),
-PATCH changes only tags and properties.{distribution, distributionVersion, azureHybridBenefit, gateway}.
+PATCH changes only tags and properties.{distribution, distributionVersion, azureHybridBenefit, gateway}
+(`ConnectedClusterPatch` / `ConnectedClusterPatchProperties` in the 2026-05-01 spec; agentAutoUpgrade,
+infrastructure, agentPublicKeyCertificate and arcAgentryConfigurations need the PUT):
+https://github.com/Azure/azure-rest-api-specs/blob/main/specification/hybridkubernetes/resource-manager/Microsoft.Kubernetes/HybridKubernetes/stable/2026-05-01/connectedClusters.json
+A PUT replaces what Azure holds, and GET returns the protectedSettings of `arcAgentryConfigurations` without
+their values, so a re-PUT built from a GET would erase them: plan_update() refuses such a re-PUT.
 Everything here is pure: no request is made.
 """
 
@@ -42,6 +47,12 @@ READ_ONLY_PROPERTIES = frozenset(
 )
 READ_ONLY_AGENT_PROFILE = frozenset(("agentState", "agentErrors"))
 PATCHABLE = frozenset(("tags", "distribution"))
+ARC_AGENTRY_CONFIGURATIONS = "arcAgentryConfigurations"
+# What `az connectedk8s update --proxy-https ...` records in ARM for a proxy: feature "proxy" with the
+# non-secret settings (none: add_config_protected_settings makes every proxy key protected) and no
+# protectedSettings (generate_arc_agent_configuration sends them to the config data plane only, is_dp_call=True):
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
+PROXY_FEATURE = "proxy"
 
 
 # connectedClusters names: 1-63 characters, letters, digits, '-' and '_', a letter or digit at both ends.
@@ -175,6 +186,11 @@ def writable(resource):
                     component.pop("currentVersion", None)
         elif key == "oidcIssuerProfile" and isinstance(value, dict):
             value.pop("issuerUrl", None)
+        elif key == ARC_AGENTRY_CONFIGURATIONS and isinstance(value, list):
+            # GET returns protectedSettings without their values: sent back, the blanks would replace the secrets.
+            for configuration in value:
+                if isinstance(configuration, dict):
+                    configuration.pop("protectedSettings", None)
         body["properties"][key] = value
     return body
 
@@ -206,8 +222,46 @@ def plan_create(desired, location, public_key_certificate, resource_id):
     return Write(after, put=body, action=f"create connected cluster {desired.name}")
 
 
-def plan_update(current, desired, public_key_certificate=None):
-    """The smallest write that makes `current` what `desired` asks; with a new public key, always a re-PUT."""
+def agentry_configuration(feature, settings=None):
+    """One `arcAgentryConfigurations` entry as ARM gets it: the feature and its settings, never protected ones."""
+    return {"feature": feature, "settings": dict(settings or {})}
+
+
+def held_protected_features(resource):
+    """The features whose protectedSettings Azure holds (GET names their keys, without the values)."""
+    features = []
+    for configuration in properties_of(resource).get(ARC_AGENTRY_CONFIGURATIONS) or []:
+        if isinstance(configuration, dict) and configuration.get("protectedSettings"):
+            features.append(configuration.get("feature"))
+    return features
+
+
+def _with_configurations(current, configurations):
+    """`current`'s arcAgentryConfigurations with `configurations` in place of the same features."""
+    replaced = {(c.get("feature") or "").lower() for c in configurations}
+    kept = [
+        copy.deepcopy(c)
+        for c in current or []
+        if not (isinstance(c, dict) and (c.get("feature") or "").lower() in replaced)
+    ]
+    return kept + [copy.deepcopy(c) for c in configurations]
+
+
+def _configurations_differ(current, configurations):
+    by_feature = {(c.get("feature") or "").lower(): c for c in current or [] if isinstance(c, dict)}
+    for wanted in configurations:
+        existing = by_feature.get((wanted.get("feature") or "").lower())
+        if existing is None or (existing.get("settings") or {}) != (wanted.get("settings") or {}):
+            return True
+    return False
+
+
+def plan_update(current, desired, public_key_certificate=None, configurations=None):
+    """The smallest write that makes `current` what `desired` asks; with a new public key, always a re-PUT.
+
+    `configurations`: `arcAgentryConfigurations` entries to record (replacing the same features), or None.
+    Refuses (before anything is written) a re-PUT that would erase protected settings Azure holds.
+    """
     check_location(current, desired)
     properties = properties_of(current)
     changes = []
@@ -223,6 +277,8 @@ def plan_update(current, desired, public_key_certificate=None):
         changes.append("agentAutoUpgrade")
     if public_key_certificate and public_key_certificate != properties.get("agentPublicKeyCertificate"):
         changes.append("agentPublicKeyCertificate")
+    if configurations and _configurations_differ(properties.get(ARC_AGENTRY_CONFIGURATIONS), configurations):
+        changes.append(ARC_AGENTRY_CONFIGURATIONS)
 
     after = copy.deepcopy(current)
     after_properties = after.setdefault("properties", {})
@@ -237,6 +293,10 @@ def plan_update(current, desired, public_key_certificate=None):
         profile["agentAutoUpgrade"] = auto_upgrade_value(desired.agent_auto_upgrade)
     if "agentPublicKeyCertificate" in changes:
         after_properties["agentPublicKeyCertificate"] = public_key_certificate
+    if ARC_AGENTRY_CONFIGURATIONS in changes:
+        after_properties[ARC_AGENTRY_CONFIGURATIONS] = _with_configurations(
+            properties.get(ARC_AGENTRY_CONFIGURATIONS), configurations
+        )
 
     if not changes:
         return Write(after)
@@ -248,6 +308,18 @@ def plan_update(current, desired, public_key_certificate=None):
             patch["properties"] = {"distribution": desired.distribution}
         action = f"update connected cluster {desired.name} ({', '.join(changes)})"
         return Write(after, patch=patch, changes=changes, action=action)
+    replaced = {(c.get("feature") or "").lower() for c in configurations or []} if configurations else set()
+    lost = [f for f in held_protected_features(current) if (f or "").lower() not in replaced]
+    if lost:
+        raise ArcMLError(
+            "Changing {} of connected cluster {} needs a PUT of the whole resource, which would erase the "
+            "protected settings of arcAgentryConfigurations feature(s) {}: Azure does not return their values, so "
+            "they cannot be sent back. Nothing was changed. Make this change with az connectedk8s update, passing "
+            "those protected settings again (--configuration-protected-settings), or leave it out of the task.".format(
+                ", ".join(changes), desired.name, ", ".join(repr(f) for f in lost)
+            ),
+            protected_features=lost,
+        )
     action = f"replace connected cluster {desired.name} ({', '.join(changes)})"
     return Write(after, put=writable(after), changes=changes, action=action)
 

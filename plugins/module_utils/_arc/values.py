@@ -87,6 +87,15 @@ def azure_environment(cloud_name):
     return AZURE_ENVIRONMENTS.get(name, name)
 
 
+# The proxy values `az connectedk8s connect`/`update` set (update_connected_cluster in custom.py:
+# `--set global.httpsProxy=`, `global.httpProxy=`, `global.noProxy=`, `global.isProxyEnabled=True` when any of the
+# three is given, `--set-file global.proxyCert=` with `global.isCustomCert=True` for --proxy-cert), and
+# Set-AzConnectedKubernetes the same (`$proxyEnableState` only from HttpProxy, HttpsProxy and NoProxy):
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
+# https://github.com/Azure/azure-powershell/blob/main/src/ConnectedKubernetes/ConnectedKubernetes.Autorest/custom/Set-AzConnectedKubernetes.ps1
+PROXY_KEYS = ("httpsProxy", "httpProxy", "noProxy", "isProxyEnabled", "proxyCert", "isCustomCert")
+
+
 class Proxy:
     """Outbound proxy settings for the agents; `ca_cert` is the PEM text of the proxy's CA, not a path."""
 
@@ -97,34 +106,74 @@ class Proxy:
         self.ca_cert = ca_cert
 
     @property
+    def given(self):
+        """Whether the task sets anything about the proxy (a CA alone included)."""
+        return bool(self.https_proxy or self.http_proxy or self.no_proxy or self.ca_cert)
+
+    @property
     def enabled(self):
-        return bool(self.https_proxy or self.http_proxy or self.ca_cert)
+        """global.isProxyEnabled: exactly when one of https_proxy, http_proxy, no_proxy is given (not for a CA)."""
+        return bool(self.https_proxy or self.http_proxy or self.no_proxy)
 
     @property
     def secrets(self):
         """Passwords in proxy URLs (http://user:password@proxy:3128): masked wherever they could appear."""
-        found = []
-        for url in (self.https_proxy, self.http_proxy):
-            password = urlsplit(url).password if url else None
-            if password:
-                found.append(password)
-        return found
+        return proxy_passwords(self.https_proxy, self.http_proxy)
 
     def values(self):
-        """The legacy proxy values the agent chart reads."""
-        if not self.enabled:
-            return {}
-        chart_global = {"isProxyEnabled": True}
+        """The proxy values the agent chart reads, as az connectedk8s sets them; {} when nothing is given."""
+        chart_global = {}
         if self.https_proxy:
             chart_global["httpsProxy"] = self.https_proxy
         if self.http_proxy:
             chart_global["httpProxy"] = self.http_proxy
         if self.no_proxy:
             chart_global["noProxy"] = ",".join(self.no_proxy)
+        if self.enabled:
+            chart_global["isProxyEnabled"] = True
         if self.ca_cert:
             chart_global["proxyCert"] = self.ca_cert
             chart_global["isCustomCert"] = True
-        return {"global": chart_global}
+        return {"global": chart_global} if chart_global else {}
+
+    def drift(self, current_values):
+        """The proxy values (names under `global`) that the release's values `current_values` do not hold yet.
+
+        `current_values`: the user-supplied values of the azure-arc release (`helm get values`). Only what the
+        task sets is compared; a value the task leaves out is left as the release has it.
+        """
+        current = (current_values or {}).get("global") or {}
+        wanted = self.values().get("global", {})
+        return [key for key in PROXY_KEYS if key in wanted and not _same_value(wanted[key], current.get(key))]
+
+
+def proxy_passwords(*urls):
+    found = []
+    for url in urls:
+        if not isinstance(url, str) or not url:
+            continue
+        try:
+            password = urlsplit(url).password
+        except ValueError:
+            password = None
+        if password:
+            found.append(password)
+    return found
+
+
+def release_secrets(values):
+    """The secrets in an Arc release's values (the onboarding key, proxy passwords): to mask before any output."""
+    chart_global = (values or {}).get("global") or {}
+    found = proxy_passwords(chart_global.get("httpsProxy"), chart_global.get("httpProxy"))
+    key = chart_global.get("onboardingPrivateKey")
+    if isinstance(key, str) and key:
+        found.append(key)
+    return found
+
+
+def _same_value(wanted, current):
+    """helm hands values back typed (true, a number); compare them the way `--set` would type ours."""
+    return set_value(wanted) == set_value(current) or str(wanted) == str(current)
 
 
 def agent_values(
@@ -163,6 +212,22 @@ def agent_values(
     if private_key_pem:
         # Set after nesting: a PEM must stay text whatever it looks like.
         values = merge(values, {"global": {"onboardingPrivateKey": private_key_pem}})
+    return values
+
+
+def update_values(current_values, helm_settings, proxy=None):
+    """The values of `helm upgrade azure-arc` on a connected cluster, as `az connectedk8s update` builds them.
+
+    `helm_update_agent` in _utils.py (and Set-AzConnectedKubernetes) passes the release's own values first
+    (`helm get values azure-arc` written to a file, `-f` it), then every helmValuesContent entry of
+    GetHelmSettings as `--set` (they win), then the changed settings; the onboarding key and everything the
+    release was installed with stay as they are.
+    https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py
+    https://github.com/Azure/azure-powershell/blob/main/src/ConnectedKubernetes/ConnectedKubernetes.Autorest/custom/Set-AzConnectedKubernetes.ps1
+    """
+    values = merge(dict(current_values or {}), nest(helm_settings or {}))
+    if proxy is not None:
+        values = merge(values, proxy.values())
     return values
 
 

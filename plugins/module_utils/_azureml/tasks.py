@@ -86,6 +86,17 @@ def provide_relay(module, client, cluster, options):
     return connection_string, target.hybrid_connection_id, target.hybrid_connection
 
 
+def protected_reason(relay_result):
+    """Why the protected settings must be sent although their keys are the same, or None.
+
+    Azure returns the keys of the protected settings, never their values (_extension.protected), so a new value
+    under the same key is only known here: a Relay this run created has a new connection string.
+    """
+    if (relay_result or {}).get("created"):
+        return "the Azure Relay was created, with a new connection string"
+    return None
+
+
 def ensure_azureml(module):
     """azureml_extension: install, update or remove the Azure ML extension (and find or create its Relay)."""
     params = module.params
@@ -144,6 +155,7 @@ def ensure_azureml(module):
         protected=completed.protected,
         identity={"type": "SystemAssigned"},
         case_insensitive_keys=_azureml_settings.CASE_INSENSITIVE_KEYS,
+        protected_reason=protected_reason(module.result["relay"]),
     )
     task.present(
         spec,

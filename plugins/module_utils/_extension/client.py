@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, is_absent, resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import FINGERPRINT_KEY
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import legacy_keys
 
 API_VERSION = "2024-11-01"
 CLUSTER_TYPES = {
@@ -130,7 +130,10 @@ def view(extension):
     scope = properties.get("scope") or {}
     namespace_scope = scope.get("namespace")
     settings = dict(properties.get("configurationSettings") or {})
-    settings.pop(FINGERPRINT_KEY, None)
+    # The fingerprint earlier versions wrote is not shown (the next present run removes it), only whether it is there.
+    legacy = legacy_keys(settings)
+    for key in legacy:
+        settings.pop(key)
     identity = extension.get("identity") or {}
     return {
         "id": extension.get("id"),
@@ -146,7 +149,7 @@ def view(extension):
         "provisioning_state": properties.get("provisioningState"),
         "configuration_settings": settings,
         "configuration_protected_setting_keys": sorted((properties.get("configurationProtectedSettings") or {}).keys()),
-        "protected_settings_fingerprint": bool((properties.get("configurationSettings") or {}).get(FINGERPRINT_KEY)),
+        "protected_settings_fingerprint": bool(legacy),
         "error": properties.get("errorInfo"),
         "statuses": properties.get("statuses") or [],
         "identity_principal_id": identity.get("principalId"),

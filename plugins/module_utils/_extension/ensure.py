@@ -117,7 +117,7 @@ class ExtensionTask:
         return result
 
     def _update(self, current, plan):
-        predicted = apply_patch(current, plan.patch)
+        predicted = apply_patch(current, plan.patch, plan.replace)
         # The field or setting each change line names, before its ": old -> new".
         fields = ", ".join(change.split(":", 1)[0] for change in plan.changes)
         self.module.act(f"update extension {self.client.name} ({fields})")
@@ -125,7 +125,11 @@ class ExtensionTask:
         if self.module.check_mode:
             return predicted
         self._require_idle(current)
-        result = self._write("update", lambda: self.client.update(plan.patch, self.waiter))
+        if plan.replace is not None:
+            # Removing a setting takes a PUT of the whole extension (_extension.plan): same resource, 200.
+            result = self._write("update", lambda: self.client.create(plan.replace, self.waiter))
+        else:
+            result = self._write("update", lambda: self.client.update(plan.patch, self.waiter))
         self._report(current, result or predicted, plan.changes)
         return result
 

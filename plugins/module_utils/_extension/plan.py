@@ -17,6 +17,14 @@ the merge rules in https://learn.microsoft.com/azure/machine-learning/how-to-dep
   configurationProtectedSettings replace the whole map;
 - `version` is refused while autoUpgradeMinorVersion is true.
 So a PATCH names exactly the fields and setting keys that differ, and nothing else.
+
+The one thing a PATCH cannot do is remove a configuration setting. The extension is then PUT again, whole:
+the spec's Extensions_Create answers 200 for "an existing resource", and `az k8s-extension create` on an
+existing extension was the CLI's own way to update one
+(https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/custom.py,
+`update_k8s_extension`: "Use ... create to update a previously created extension instance"). The collection
+needs that only to remove the setting earlier versions of it wrote (_extension.protected.LEGACY_KEYS), and
+only when it has the complete protected map to send with the PUT (a PUT replaces the protected settings too).
 """
 
 from __future__ import annotations
@@ -96,6 +104,7 @@ class ExtensionSpec:
         protected=None,
         identity=None,
         case_insensitive_keys=(),
+        protected_reason=None,
     ):
         self.extension_type = extension_type
         self.scope = scope
@@ -110,6 +119,8 @@ class ExtensionSpec:
         self.protected = None if protected is None else dict(protected)
         self.identity = identity
         self.case_insensitive_keys = frozenset(case_insensitive_keys)
+        # Why the task knows a protected value changed (for example a new Azure Relay), or None.
+        self.protected_reason = protected_reason
 
     @property
     def wanted_auto_upgrade(self):
@@ -135,10 +146,12 @@ class ExtensionSpec:
                 "When --scope is 'namespace', --release-namespace must not be given. Set scope to cluster to use "
                 "release_namespace, or remove release_namespace."
             )
-        if protected_policy.FINGERPRINT_KEY in self.settings or protected_policy.FINGERPRINT_KEY in (
-            self.protected or {}
-        ):
-            raise ArcMLError(f"{protected_policy.FINGERPRINT_KEY} is set by the module; remove it from the settings.")
+        reserved = protected_policy.legacy_keys(self.settings) + protected_policy.legacy_keys(self.protected)
+        if reserved:
+            raise ArcMLError(
+                f"{reserved[0]} is a setting earlier versions of this collection wrote, and the module removes it "
+                "from the extension; remove it from the settings."
+            )
         duplicates = sorted(set(self.settings) & set(self.protected or {}))
         if duplicates:
             raise ArcMLError(
@@ -207,15 +220,17 @@ def versioning_patch(properties, spec):
 @dataclass
 class Plan:
     """What an existing extension needs: `patch` (PATCH properties, empty when nothing), `changes` (one line
-    per difference, no secret), `immutable` (differences only a re-create can apply)."""
+    per difference, no secret), `immutable` (differences only a re-create can apply), `replace` (the PUT body
+    that replaces the extension instead of the PATCH, to remove a setting; None when a PATCH does)."""
 
     patch: dict
     changes: list
     immutable: list
+    replace: dict = None
 
     @property
     def needed(self):
-        return bool(self.patch)
+        return bool(self.patch) or self.replace is not None
 
 
 def plan_update(current, spec, policy="when_changed"):
@@ -230,20 +245,68 @@ def plan_update(current, spec, policy="when_changed"):
         f"configurationSettings.{key}: {_show(current_settings.get(key))} -> {_show(value)}"
         for key, value in settings.items()
     )
-    decision = protected_policy.decide(policy, spec.protected, properties)
+    decision = protected_policy.decide(policy, spec.protected, properties, spec.protected_reason)
     if decision.send:
         patch["configurationProtectedSettings"] = dict(spec.protected)
         keys = ", ".join(sorted(spec.protected)) or "none"
         changes.append(f"configurationProtectedSettings: sent again ({decision.reason}); keys: {keys}")
-        if decision.fingerprint:
-            settings[protected_policy.FINGERPRINT_KEY] = decision.fingerprint
     if settings:
         patch["configurationSettings"] = settings
-    return Plan(patch, changes, immutable)
+    replace = None
+    legacy = protected_policy.legacy_keys(current_settings)
+    # A PUT replaces the protected settings as well: only with the complete map, and never under on_create.
+    if legacy and spec.protected is not None and policy != "on_create":
+        replace = replace_body(current, patch, legacy, spec.protected)
+        changes.extend(
+            f"configurationSettings.{key}: removed (a setting earlier versions of this collection wrote; the "
+            "extension is PUT again without it, with its protected settings)"
+            for key in legacy
+        )
+    return Plan(patch, changes, immutable, replace)
+
+
+def _without_nulls(value):
+    if isinstance(value, dict):
+        return {key: _without_nulls(item) for key, item in value.items() if item is not None}
+    return value
+
+
+def replace_body(current, patch, removed, protected):
+    """The PUT body of `current` with `patch` applied, without the settings `removed`, and with the complete
+    `protected` map (the PUT replaces the whole extension, so everything it keeps must be in the body)."""
+    properties = current.get("properties") or {}
+    auto = patch.get("autoUpgradeMinorVersion", properties.get("autoUpgradeMinorVersion"))
+    body_properties = {"extensionType": properties.get("extensionType")}
+    if auto is not None:
+        body_properties["autoUpgradeMinorVersion"] = auto
+    release_train = patch.get("releaseTrain", properties.get("releaseTrain"))
+    if release_train:
+        body_properties["releaseTrain"] = release_train
+    version = patch["version"] if "version" in patch else properties.get("version")
+    if version and auto is False:
+        body_properties["version"] = version
+    if properties.get("scope"):
+        body_properties["scope"] = _without_nulls(properties["scope"])
+    settings = dict(properties.get("configurationSettings") or {})
+    for key in removed:
+        settings.pop(key, None)
+    settings.update(patch.get("configurationSettings") or {})
+    body_properties["configurationSettings"] = settings
+    body_properties["configurationProtectedSettings"] = dict(protected)
+    body = {"properties": body_properties}
+    identity_type = (current.get("identity") or {}).get("type")
+    if identity_type:
+        body["identity"] = {"type": identity_type}
+    if current.get("plan"):
+        body["plan"] = dict(current["plan"])
+    return body
 
 
 def create_body(spec, cluster_type, policy="when_changed"):
-    """The PUT body of a new extension."""
+    """The PUT body of a new extension: the spec's settings and protected settings, nothing of the collection's.
+
+    `policy` does not change the body: every policy sends the protected settings on create.
+    """
     properties = {"extensionType": spec.extension_type}
     if spec.wanted_auto_upgrade is not None:
         properties["autoUpgradeMinorVersion"] = spec.wanted_auto_upgrade
@@ -261,9 +324,6 @@ def create_body(spec, cluster_type, policy="when_changed"):
         properties["scope"] = {"cluster": release}
     settings = dict(spec.create_only_settings)
     settings.update(spec.settings)
-    fingerprint = protected_policy.on_create(policy, spec.protected)
-    if fingerprint:
-        settings[protected_policy.FINGERPRINT_KEY] = fingerprint
     properties["configurationSettings"] = settings
     if spec.protected is not None:
         properties["configurationProtectedSettings"] = dict(spec.protected)
@@ -273,10 +333,17 @@ def create_body(spec, cluster_type, policy="when_changed"):
     return body
 
 
-def apply_patch(current, patch):
-    """The extension as it will be after `patch` (for check mode and --diff): the service's merge rules."""
+def apply_patch(current, patch, replace=None):
+    """The extension as it will be after `patch`, or after the PUT `replace` (for check mode and --diff)."""
     after = dict(current)
     properties = dict(current.get("properties") or {})
+    if replace is not None:
+        properties.update(replace["properties"])
+        replaced = replace["properties"]
+        properties["configurationProtectedSettings"] = dict.fromkeys(replaced["configurationProtectedSettings"])
+        properties["version"] = replaced.get("version")
+        after["properties"] = properties
+        return after
     for field in ("autoUpgradeMinorVersion", "releaseTrain", "version"):
         if field in patch:
             properties[field] = patch[field]

@@ -7,95 +7,65 @@
 
 """Write-only protected settings: when to send them again.
 
-Azure never returns the values of `configurationProtectedSettings` (a GET shows the keys at most), and a
-PATCH that carries the map replaces it as a whole. So a module cannot compare them with what it wants.
-The policy (`protected_settings_update`):
+What the Microsoft.KubernetesConfiguration extension resource offers (REST spec, stable 2024-11-01,
+https://github.com/Azure/azure-rest-api-specs/blob/main/specification/kubernetesconfiguration/resource-manager/Microsoft.KubernetesConfiguration/extensions/stable/2024-11-01/extensions.json):
 
-- `when_changed` (default): whenever the module sends protected settings it also writes, into the
-  non-secret configuration setting FINGERPRINT_KEY, a salted PBKDF2-SHA256 digest of the complete map
-  (keys and values). A later run recomputes the digest with the stored salt: equal means unchanged, so
-  nothing is sent; different, missing, or different keys (when Azure lists them) mean the whole map is
-  sent again with a new fingerprint. A rotated relay key or a new certificate is therefore detected.
+- `configurationProtectedSettings` is `x-ms-secret`: Azure never returns its values. What a GET shows instead
+  is the keys (with null or empty values), or nothing at all (the spec's GetExtension example omits the field).
+- The Extension is a ProxyResource: it has no `tags`, and no free-form field besides `configurationSettings`,
+  and every configuration setting is handed to the extension's Helm chart as a value. So the collection keeps
+  nothing of its own on the extension: an earlier version kept a PBKDF2 fingerprint of the protected map in the
+  setting LEGACY_FINGERPRINT_KEY, which reached the chart and anyone with read access; `legacy_keys()` names
+  it so that the extension task removes it.
+- A PATCH that carries `configurationProtectedSettings` replaces the whole map (the az CLI's AzureMLKubernetes
+  `Update` re-fetches and re-sends the Relay and Service Bus strings for that reason:
+  https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py).
+
+So the policy (`protected_settings_update`) compares what can be compared, the keys:
+
+- `when_changed` (default): the map is sent when the keys it has differ from the keys Azure lists (a key
+  added or removed, or Azure lists none), or when the task knows that a value changed (`reason`: for example
+  azureml_extension created a new Azure Relay, and with it a new connection string). A changed value under
+  the same keys is not seen: use `always` to send it.
 - `always`: the map is sent on every run (and every run reports a change).
-- `on_create`: the map is sent only when the extension is created (or re-created); later changes are
-  ignored.
-
-The fingerprint is a one-way, salted and deliberately slow digest: it proves equality without revealing
-values, but like any verifier it lets someone who can read the extension test guesses of a low-entropy
-secret (a short password). For such values use `on_create` or `always`.
+- `on_create`: the map is sent only when the extension is created (or re-created).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import os
-
-FINGERPRINT_KEY = "hciArcMlProtectedSettingsFingerprint"
+# The configuration setting versions before issue 16 wrote (a salted PBKDF2-SHA256 digest of the protected map).
+LEGACY_FINGERPRINT_KEY = "hciArcMlProtectedSettingsFingerprint"
+LEGACY_KEYS = (LEGACY_FINGERPRINT_KEY,)
 POLICIES = ("when_changed", "always", "on_create")
-SCHEME = "pbkdf2-sha256"
-ITERATIONS = 100_000
-SALT_BYTES = 16
-
-
-def _canonical(protected):
-    return json.dumps(protected, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def _b64(data):
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
-
-
-def _unb64(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def fingerprint(protected, salt=None, iterations=None):
-    """`pbkdf2-sha256$<iterations>$<salt>$<digest>` of the whole map; a fresh random salt unless given."""
-    salt = os.urandom(SALT_BYTES) if salt is None else salt
-    iterations = iterations or ITERATIONS
-    digest = hashlib.pbkdf2_hmac("sha256", _canonical(protected), salt, iterations)
-    return f"{SCHEME}${iterations}${_b64(salt)}${_b64(digest)}"
-
-
-def matches(stored, protected):
-    """Whether `stored` (a fingerprint string, or None) is the fingerprint of `protected`."""
-    if not isinstance(stored, str):
-        return False
-    parts = stored.split("$")
-    if len(parts) != 4 or parts[0] != SCHEME:
-        return False
-    try:
-        iterations = int(parts[1])
-        salt = _unb64(parts[2])
-        expected = _unb64(parts[3])
-    except (ValueError, TypeError):
-        return False
-    if not 1_000 <= iterations <= 10_000_000:
-        return False
-    digest = hashlib.pbkdf2_hmac("sha256", _canonical(protected), salt, iterations)
-    return hmac.compare_digest(digest, expected)
 
 
 class Decision:
-    """Whether to send the protected settings, why, and the fingerprint setting to write with them."""
+    """Whether to send the protected settings, and why (a line without any value)."""
 
-    def __init__(self, send, reason=None, fingerprint=None):
+    def __init__(self, send, reason=None):
         self.send = send
         self.reason = reason
-        self.fingerprint = fingerprint
 
     def __repr__(self):
         return f"Decision(send={self.send!r}, reason={self.reason!r})"
 
 
-def decide(policy, desired, current_properties):
+def listed_keys(properties):
+    """The protected setting keys the extension's properties list (values are redacted: None or '')."""
+    return set((properties.get("configurationProtectedSettings") or {}).keys())
+
+
+def legacy_keys(settings):
+    """The configuration settings an earlier version of the collection wrote, present in `settings`."""
+    return [key for key in LEGACY_KEYS if key in (settings or {})]
+
+
+def decide(policy, desired, current_properties, reason=None):
     """What to do with the protected settings of an existing extension.
 
     `desired` is the complete map the task wants (None: the task does not manage protected settings);
-    `current_properties` the extension's properties as Azure returns them.
+    `current_properties` the extension's properties as Azure returns them; `reason` why the task knows a value
+    changed (None: it does not know).
     """
     if desired is None:
         return Decision(False)
@@ -105,21 +75,11 @@ def decide(policy, desired, current_properties):
         return Decision(False)
     if policy == "always":
         return Decision(True, "protected_settings_update is 'always'")
-    current_keys = set((current_properties.get("configurationProtectedSettings") or {}).keys())
-    stored = (current_properties.get("configurationSettings") or {}).get(FINGERPRINT_KEY)
-    if current_keys and current_keys != set(desired):
-        return Decision(True, "the protected setting keys differ", fingerprint(desired))
-    if stored is None:
-        if not desired and not current_keys:
-            return Decision(False)
-        return Decision(True, "the extension holds no fingerprint of its protected settings", fingerprint(desired))
-    if matches(stored, desired):
+    if reason:
+        return Decision(True, reason)
+    current = listed_keys(current_properties)
+    if current == set(desired):
         return Decision(False)
-    return Decision(True, "the protected settings differ from their stored fingerprint", fingerprint(desired))
-
-
-def on_create(policy, desired):
-    """The fingerprint to store when creating an extension with `desired` protected settings, or None."""
-    if desired and policy == "when_changed":
-        return fingerprint(desired)
-    return None
+    if not current:
+        return Decision(True, "Azure lists no protected setting keys")
+    return Decision(True, f"the protected setting keys differ (Azure lists {', '.join(sorted(current))})")

@@ -160,7 +160,12 @@ def test_a_setting_patch_cannot_change_is_re_put_with_the_existing_public_key(ar
     result = ok(play([connect(arc_sandbox, ONE, agent_auto_upgrade=False, infrastructure="generic")]))
 
     assert result["changed"] is True
-    assert result["actions"] == ["replace connected cluster cc-one (infrastructure, agentAutoUpgrade)"]
+    # An auto-upgrade change also upgrades the agents' release, as az connectedk8s update --auto-upgrade does
+    # (this test pinned "the agents are not reinstalled" before: the chart's autoUpdate value stayed true).
+    assert result["actions"] == [
+        "replace connected cluster cc-one (infrastructure, agentAutoUpgrade)",
+        "update the Arc agents (helm upgrade of release azure-arc in namespace azure-arc-release: agentAutoUpgrade)",
+    ]
     entries = [e for e in arc_sandbox.log_since(mark) if e["method"] in ("PUT", "PATCH")]
     assert [e["method"] for e in entries] == ["PUT"]
     sent = entries[0]["body"]
@@ -168,13 +173,51 @@ def test_a_setting_patch_cannot_change_is_re_put_with_the_existing_public_key(ar
     assert sent["properties"]["arcAgentProfile"] == {"agentAutoUpgrade": "Disabled"}
     assert sent["properties"]["infrastructure"] == "generic"
     assert sent["tags"] == before["tags"]  # tags not given: kept
-    assert arc_sandbox.view(ONE).release()["version"] == 1
+    assert arc_sandbox.view(ONE).release()["version"] == 2
+    assert arc_sandbox.view(ONE).config()["AZURE_ARC_AUTOUPDATE"] == "false"
     assert arc_sandbox.resource(ONE)["properties"]["connectivityStatus"] == "Connected"
+
+
+PROXY_PASSWORD = "pr0xy-s3cret-pw"
+
+
+def test_a_proxy_change_on_a_connected_cluster_is_applied_as_az_connectedk8s_update_does(
+    arc_sandbox, play, helm_recorder
+):
+    view = arc_sandbox.view(ONE)
+    version = view.release()["version"]
+    key = view.private_key()
+    proxy = {"https_proxy": f"http://ops:{PROXY_PASSWORD}@proxy.example:3128", "no_proxy": ["10.96.0.0/12", ".svc"]}
+    task = connect(arc_sandbox, ONE, infrastructure="generic", proxy=proxy)
+    mark = arc_sandbox.mark()
+
+    run = play([dict(task, check_mode=True, diff=True), task, dict(task, diff=True)], "-vvvv")
+
+    planned, applied, again = ok(run, 0), ok(run, 1), ok(run, 2)
+    update = "update the Arc agents (helm upgrade of release azure-arc in namespace azure-arc-release: proxy)"
+    assert planned["changed"] is True
+    assert planned["actions"] == ["replace connected cluster cc-one (arcAgentryConfigurations)", update]
+    assert planned["diff"]["after"]["agent_proxy"]["isProxyEnabled"] is True
+    assert applied["changed"] is True and applied["actions"] == planned["actions"]
+    assert again["changed"] is False and again["actions"] == []
+    path = resource_path(arc_sandbox, ONE)
+    assert task_writes(arc_sandbox, mark) == [[], [DATA_PLANE[0], f"PUT {path}", DATA_PLANE[1]], []]
+    sent = next(e for e in arc_sandbox.log_since(mark) if e["method"] == "PUT")["body"]
+    # What az connectedk8s update sends to ARM for a proxy: feature "proxy", no secret, no protectedSettings.
+    assert sent["properties"]["arcAgentryConfigurations"] == [{"feature": "proxy", "settings": {}}]
+    assert view.release()["version"] == version + 1
+    assert view.config()["IS_PROXY_ENABLED"] == "true"
+    assert view.release_values()["global"]["httpsProxy"] == proxy["https_proxy"]
+    assert view.private_key() == key  # the release kept its values, the key included
+    assert arc_sandbox.resource(ONE)["properties"]["connectivityStatus"] == "Connected"
+    assert PROXY_PASSWORD not in run.output
+    assert PROXY_PASSWORD not in "\n".join(helm_recorder.lines())
 
 
 def test_failed_release_is_repaired_with_the_key_the_cluster_holds(arc_sandbox, play):
     view = arc_sandbox.view(ONE)
     key = view.private_key()
+    version = view.release()["version"]
     view.set_release_status("failed")
     mark = arc_sandbox.mark()
 
@@ -182,7 +225,7 @@ def test_failed_release_is_repaired_with_the_key_the_cluster_holds(arc_sandbox, 
 
     assert result["changed"] is True
     assert result["detected"] == "release_failed"
-    assert view.release()["status"] == "deployed" and view.release()["version"] == 2
+    assert view.release()["status"] == "deployed" and view.release()["version"] == version + 1
     assert view.private_key() == key
     # The key in the cluster still fits the resource: no ARM write, only the data plane.
     assert task_writes(arc_sandbox, mark) == [DATA_PLANE]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sandbox.testing import new_onboarding_key
+from sandbox.testing import new_onboarding_key, wait_for
 
 pytestmark = pytest.mark.sandbox
 
@@ -188,6 +188,8 @@ def test_installs_in_namespace_azureml_with_a_relay_after_a_check_run_and_then_c
     assert stored["provisioningState"] == "Succeeded"
     assert stored["scope"] == {"cluster": {"releaseNamespace": "azureml"}}
     assert stored["releaseTrain"] == "stable"
+    # Nothing of the collection's own among the settings the chart gets (issue 16: no private fingerprint key).
+    assert [key for key in stored["configurationSettings"] if key.startswith("hciArcMl")] == []
     assert (
         stored["configurationSettings"]["relayserver.hybridConnectionResourceID"]
         == (installed["relay"]["hybrid_connection_id"])
@@ -227,6 +229,44 @@ def test_drift_shows_in_check_diff_and_one_changed_setting_is_one_patch_of_that_
     assert [(method, body) for method, _path, body in arm_writes(apply_calls)] == [
         ("PATCH", {"properties": {"configurationSettings": {"installNvidiaDevicePlugin": "True"}}})
     ]
+
+
+def test_an_extension_with_the_old_fingerprint_key_loses_it_on_the_next_run(ext_sandbox, arm, play):
+    """Versions before issue 16 kept a protected-settings fingerprint in configurationSettings (so in the chart's
+    values); a PATCH cannot remove a setting, so the next run PUTs the extension again without it."""
+    legacy = "hciArcMlProtectedSettingsFingerprint"
+    path = extension_path(arm, "azureml")
+    old = {"properties": {"configurationSettings": {legacy: "pbkdf2-sha256$100000$c2FsdA$ZGln"}}}
+    arm.call("PATCH", path, EXTENSIONS_API, json=old).raise_for_status()
+
+    def settled():
+        return arm.call("GET", path, EXTENSIONS_API).json()["properties"]["provisioningState"] == "Succeeded"
+
+    wait_for(settled, "the extension with the old key")
+    current = azureml(**LOAD_BALANCER, install_nvidia_device_plugin=True)
+    mark = ext_sandbox.admin.last_seq()
+
+    run = play([current, current], "--diff")
+
+    migrated, again = run.results
+    assert not migrated.get("failed"), run.output
+    assert migrated["actions"] == [f"update extension azureml (configurationSettings.{legacy})"]
+    assert migrated["extension"]["provisioning_state"] == "Succeeded"
+    assert migrated["extension"]["protected_settings_fingerprint"] is False
+    ((method, _path, body),) = arm_writes(arm_calls(ext_sandbox, mark))
+    assert method == "PUT"
+    assert legacy not in body["properties"]["configurationSettings"]
+    assert body["properties"]["configurationSettings"]["installNvidiaDevicePlugin"] == "True"
+    # The PUT replaces the protected settings too, so it carries the complete map.
+    assert sorted(body["properties"]["configurationProtectedSettings"]) == [
+        "relayServerConnectionString", "relayserver.relayConnectionString",
+    ]  # fmt: skip
+    assert again["changed"] is False, again
+    stored = arm.call("GET", path, EXTENSIONS_API).json()["properties"]
+    assert [key for key in stored["configurationSettings"] if key.startswith("hciArcMl")] == []
+    assert "pbkdf2" not in run.output
+    for secret in relay_secrets(arm):
+        assert secret not in run.output
 
 
 def test_a_router_type_change_rewrites_the_derived_flag_false_and_the_release_stays_succeeded(ext_sandbox, play):
@@ -274,9 +314,8 @@ def test_https_from_pem_files_keeps_certificate_key_and_relay_secret_out_of_outp
     assert sorted(properties["configurationProtectedSettings"]) == [
         "relayServerConnectionString", "relayserver.relayConnectionString", "scoringFe.sslCert", "scoringFe.sslKey",
     ]  # fmt: skip
-    assert sorted(properties["configurationSettings"]) == [
-        "allowInsecureConnections", "hciArcMlProtectedSettingsFingerprint", "sslCname",
-    ]  # fmt: skip
+    # No fingerprint setting any more (issue 16): the new keys (sslCert, sslKey) are why the map is sent.
+    assert sorted(properties["configurationSettings"]) == ["allowInsecureConnections", "sslCname"]
     assert second["changed"] is False, second
     secrets = [*relay_secrets(arm), key_pem.decode(), base64.b64encode(key_pem).decode()]
     secrets += [line for line in key_pem.decode().splitlines() if not line.startswith("-----")]
@@ -348,7 +387,8 @@ def test_info_lists_and_reads_extensions(play):
     assert sorted(e["name"] for e in listed["extensions"]) == ["azureml", "demo"]
     (azureml_ext,) = one["extensions"]
     assert azureml_ext["provisioning_state"] == "Succeeded"
-    assert azureml_ext["protected_settings_fingerprint"] is True
+    # Issue 16: the collection no longer keeps a fingerprint in the extension's settings.
+    assert azureml_ext["protected_settings_fingerprint"] is False
     assert "hciArcMlProtectedSettingsFingerprint" not in azureml_ext["configuration_settings"]
     assert missing["extensions"] == []
 

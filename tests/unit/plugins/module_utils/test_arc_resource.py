@@ -199,3 +199,50 @@ def test_names_azure_refuses_fail_before_any_request(name, group, fragment):
     with pytest.raises(resource.InvalidNameError, match="Nothing was sent") as failed:
         resource.check_names(name, group)
     assert fragment in str(failed.value)
+
+
+PROTECTED = [
+    {"feature": "logging", "settings": {"container_log_path": "/var/log"}, "protectedSettings": {"token": ""}},
+    {"feature": "extensionSets", "settings": {"versionManagedExtensions": "Disabled"}},
+]
+
+
+def test_a_re_put_that_would_erase_protected_settings_azure_holds_is_refused():
+    # GET names the protected settings without their values: a PUT built from it cannot send them back.
+    current = existing(arcAgentryConfigurations=PROTECTED)
+    with pytest.raises(ArcMLError) as raised:
+        resource.plan_update(current, resource.Desired(name="site-1", agent_auto_upgrade=False))
+    assert "protected settings" in raised.value.message and "'logging'" in raised.value.message
+    assert raised.value.details == {"protected_features": ["logging"]}
+    # What PATCH can carry still goes through: PATCH leaves arcAgentryConfigurations alone.
+    write = resource.plan_update(current, resource.Desired(name="site-1", tags={"site": "2"}))
+    assert write.patch == {"tags": {"site": "2"}} and write.put is None
+
+
+def test_a_re_put_never_echoes_the_blank_protected_settings_of_a_get():
+    current = existing(arcAgentryConfigurations=[{"feature": "logging", "settings": {}, "protectedSettings": {}}])
+    write = resource.plan_update(current, resource.Desired(name="site-1", agent_auto_upgrade=False))
+    assert write.put["properties"]["arcAgentryConfigurations"] == [{"feature": "logging", "settings": {}}]
+    assert write.put["properties"]["arcAgentProfile"] == {"agentAutoUpgrade": "Disabled"}
+
+
+def test_the_proxy_feature_is_recorded_as_az_connectedk8s_update_records_it():
+    current = existing(arcAgentryConfigurations=PROTECTED[1:])
+    proxy = [resource.agentry_configuration(resource.PROXY_FEATURE)]
+    write = resource.plan_update(current, resource.Desired(name="site-1"), configurations=proxy)
+    assert write.changes == ["arcAgentryConfigurations"] and write.patch is None
+    assert write.put["properties"]["arcAgentryConfigurations"] == [
+        {"feature": "extensionSets", "settings": {"versionManagedExtensions": "Disabled"}},
+        {"feature": "proxy", "settings": {}},
+    ]
+    assert write.action == "replace connected cluster site-1 (arcAgentryConfigurations)"
+    # Recorded already: nothing to write. A proxy feature holding protected settings is the one replaced.
+    again = existing(arcAgentryConfigurations=write.put["properties"]["arcAgentryConfigurations"])
+    assert not resource.plan_update(again, resource.Desired(name="site-1"), configurations=proxy).needed
+    held = existing(
+        arcAgentryConfigurations=[
+            {"feature": "proxy", "settings": {"x": "1"}, "protectedSettings": {"https_proxy": ""}}
+        ]
+    )
+    replaced = resource.plan_update(held, resource.Desired(name="site-1"), configurations=proxy)
+    assert replaced.put["properties"]["arcAgentryConfigurations"] == [{"feature": "proxy", "settings": {}}]

@@ -166,3 +166,36 @@ def test_a_cloud_with_its_own_arc_endpoint_gets_the_endpoint_overrides():
     assert (
         values.custom_cloud_values({"resourceManager": "https://management.azure.com/"}, cluster, "eastus", "mcr") == {}
     )
+
+
+def test_is_proxy_enabled_is_set_exactly_when_a_proxy_or_no_proxy_is_given():
+    # az connectedk8s update: --set global.isProxyEnabled=True "if https_proxy or http_proxy or no_proxy";
+    # --proxy-cert alone sets global.proxyCert and global.isCustomCert only.
+    only_no_proxy = values.Proxy(no_proxy=["10.96.0.0/12", ".svc"]).values()["global"]
+    assert only_no_proxy == {"noProxy": "10.96.0.0/12,.svc", "isProxyEnabled": True}
+    only_ca = values.Proxy(ca_cert="-----BEGIN CERTIFICATE-----\n").values()["global"]
+    assert only_ca == {"proxyCert": "-----BEGIN CERTIFICATE-----\n", "isCustomCert": True}
+    assert values.Proxy().values() == {}
+
+
+def test_proxy_drift_compares_what_the_task_sets_with_the_release_values():
+    proxy = values.Proxy(https_proxy="http://user:pw@proxy:3128", no_proxy=["10.96.0.0/12"])
+    chart_global = {"httpsProxy": "http://user:pw@proxy:3128", "noProxy": "10.96.0.0/12", "isProxyEnabled": True}
+    installed = {"global": {**chart_global, "httpProxy": "http://other:3128", "onboardingPrivateKey": "PEM"}}
+    assert proxy.drift(installed) == []
+    assert proxy.drift({"global": {"httpsProxy": "http://old:3128"}}) == ["httpsProxy", "noProxy", "isProxyEnabled"]
+    assert proxy.drift({"global": {**installed["global"], "isProxyEnabled": "true"}}) == []  # helm's typing
+    assert values.Proxy().drift({}) == []
+
+
+def test_an_update_reuses_the_release_values_then_the_data_plane_then_the_proxy():
+    current = {"global": {"onboardingPrivateKey": "PEM", "kubernetesDistro": "aks_workload", "httpsProxy": "http://old"},
+               "systemDefaultValues": {"azureArcAgents": {"autoUpdate": True}}}  # fmt: skip
+    settings = {"systemDefaultValues.azureArcAgents.autoUpdate": "False", "global.resourceName": "site-1"}
+    tree = values.update_values(current, settings, values.Proxy(https_proxy="http://new:3128"))
+    assert tree["global"]["onboardingPrivateKey"] == "PEM"  # the release keeps its key
+    assert tree["global"]["kubernetesDistro"] == "aks_workload"
+    assert tree["systemDefaultValues"]["azureArcAgents"]["autoUpdate"] is False  # the data plane wins
+    assert tree["global"]["httpsProxy"] == "http://new:3128" and tree["global"]["isProxyEnabled"] is True
+    assert values.release_secrets(tree) == ["PEM"]
+    assert values.release_secrets({"global": {"httpProxy": "http://u:pw@p:1"}}) == ["pw"]

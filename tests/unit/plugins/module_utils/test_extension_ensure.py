@@ -4,17 +4,12 @@ import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, WaitTimeout
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.ensure import ExtensionTask
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec, apply_patch
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import LEGACY_FINGERPRINT_KEY
 
 AGENT_ERROR = {"code": "ExtensionOperationFailed", "message": "Unable to get response from the Agent in time"}
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch):
-    monkeypatch.setattr(protected, "ITERATIONS", 1000)
 
 
 class FakeModule:
@@ -155,6 +150,45 @@ def test_second_run_changes_nothing(fake_clock):
     assert module.result["changed"] is False
     assert module.result["changes"] == []
     assert module.result["actions"] == []
+
+
+def test_no_configuration_setting_of_the_collection_after_a_create(fake_clock):
+    client = FakeClient()
+    run(client, fake_clock, spec=spec(settings={"a": "1"}, protected={"p": "secret"}))
+    settings = client.extension["properties"]["configurationSettings"]
+    assert [key for key in settings if key.startswith("hciArcMl")] == []
+
+
+def test_an_extension_with_the_old_key_loses_it_on_the_next_run(fake_clock):
+    old = existing({"a": "1", LEGACY_FINGERPRINT_KEY: "pbkdf2-sha256$100000$c2FsdA$ZGln"})
+    old["properties"]["configurationProtectedSettings"] = {"p": None}
+    client = FakeClient(old)
+    desired = spec(settings={"a": "1"}, protected={"p": "secret"})
+    module = run(client, fake_clock, spec=desired)
+    [(method, body)] = client.writes()
+    assert method == "PUT"
+    assert body["properties"]["configurationSettings"] == {"a": "1"}
+    assert body["properties"]["configurationProtectedSettings"] == {"p": "secret"}
+    assert module.result["actions"] == [f"update extension ext (configurationSettings.{LEGACY_FINGERPRINT_KEY})"]
+    assert LEGACY_FINGERPRINT_KEY not in module.result["diff"]["after"]["configuration_settings"]
+    assert module.result["diff"]["before"]["protected_settings_fingerprint"] is True
+    assert module.result["extension"]["protected_settings_fingerprint"] is False
+    assert "secret" not in str(module.result) and "pbkdf2" not in str(module.result)
+
+    client.calls.clear()
+    second = run(client, fake_clock, spec=desired)
+    assert client.writes() == []
+    assert second.result["actions"] == []
+
+
+def test_check_mode_reports_the_removal_of_the_old_key_and_writes_nothing(fake_clock):
+    client = FakeClient(existing({"a": "1", LEGACY_FINGERPRINT_KEY: "x"}, configurationProtectedSettings={"p": ""}))
+    module = run(client, fake_clock, check_mode=True, spec=spec(settings={"a": "1"}, protected={"p": "secret"}))
+    assert client.writes() == []
+    assert module.result["actions"] == [f"update extension ext (configurationSettings.{LEGACY_FINGERPRINT_KEY})"]
+    assert module.result["extension"]["configuration_settings"] == {"a": "1"}
+    assert module.result["extension"]["protected_settings_fingerprint"] is False
+    assert module.result["extension"]["configuration_protected_setting_keys"] == ["p"]
 
 
 def test_one_changed_setting_is_one_patch_of_that_key(fake_clock):

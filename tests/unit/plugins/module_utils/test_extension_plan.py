@@ -14,12 +14,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import 
     versioning_patch,
 )
 
-FP = protected.FINGERPRINT_KEY
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch):
-    monkeypatch.setattr(protected, "ITERATIONS", 1000)
+FP = protected.LEGACY_FINGERPRINT_KEY
 
 
 def extension(settings=None, protected_keys=(), release_namespace="azureml", **properties):
@@ -142,7 +137,7 @@ def test_version_with_auto_upgrade_is_refused_with_the_cli_message():
         ({"scope": "cluster", "target_namespace": "ns"}, "When --scope is 'cluster', --target-namespace must not be"),
         ({"scope": "namespace", "release_namespace": "ns"}, "When --scope is 'namespace', --release-namespace must"),
         ({"settings": {"a": "1"}, "protected": {"a": "2"}}, "in both configuration_settings and"),
-        ({"settings": {FP: "x"}}, "is set by the module"),
+        ({"settings": {FP: "x"}}, "earlier versions of this collection wrote"),
     ],
 )
 def test_spec_checks(kwargs, message):
@@ -150,18 +145,92 @@ def test_spec_checks(kwargs, message):
         spec(**kwargs).check()
 
 
-def test_protected_settings_are_sent_whole_with_their_fingerprint_and_never_shown():
+def test_protected_settings_are_sent_whole_without_any_setting_of_the_collection_and_never_shown():
     secrets = {"relayServerConnectionString": "Endpoint=sb://x/;SharedAccessKey=TOPSECRET", "b": "also-secret"}
-    current = extension({"enableTraining": "True"}, protected_keys=secrets)
+    current = extension({"enableTraining": "True"}, protected_keys=["relayServerConnectionString"])
     plan = plan_update(current, spec(settings={"enableTraining": "True"}, protected=secrets))
-    assert plan.patch["configurationProtectedSettings"] == secrets
-    assert set(plan.patch["configurationSettings"]) == {FP}
-    assert protected.matches(plan.patch["configurationSettings"][FP], secrets)
+    assert plan.patch == {"configurationProtectedSettings": secrets}
+    assert plan.replace is None
+    assert plan.changes == [
+        "configurationProtectedSettings: sent again (the protected setting keys differ (Azure lists "
+        "relayServerConnectionString)); keys: b, relayServerConnectionString"
+    ]
     assert not [line for line in plan.changes if "TOPSECRET" in line or "also-secret" in line]
 
     after = apply_patch(current, plan.patch)
     second = plan_update(after, spec(settings={"enableTraining": "True"}, protected=secrets))
     assert second.patch == {}
+    assert not second.needed
+
+
+def _private_keys(settings):
+    return [key for key in settings if key.startswith("hciArcMl")]
+
+
+@pytest.mark.parametrize("policy", ["when_changed", "always", "on_create"])
+def test_no_configuration_setting_of_the_collection_after_a_create(policy):
+    body = create_body(
+        spec(settings={"enableTraining": "True"}, protected={"p": "secret"}), "connectedClusters", policy
+    )
+    assert _private_keys(body["properties"]["configurationSettings"]) == []
+    assert body["properties"]["configurationProtectedSettings"] == {"p": "secret"}
+
+
+def test_an_extension_with_the_old_fingerprint_is_put_again_without_it():
+    secrets = {"relayServerConnectionString": "Endpoint=sb://x/;SharedAccessKey=TOPSECRET"}
+    current = extension(
+        {"enableTraining": "True", "other": "kept", FP: "pbkdf2-sha256$100000$c2FsdA$ZGln"},
+        protected_keys=secrets,
+        identity={"type": "SystemAssigned", "principalId": "p-1"},
+    )
+    current["identity"] = current["properties"].pop("identity")
+    plan = plan_update(current, spec(settings={"enableTraining": "True", "new": "1"}, protected=secrets))
+    assert plan.needed
+    assert plan.changes == [
+        "configurationSettings.new: (unset) -> '1'",
+        f"configurationSettings.{FP}: removed (a setting earlier versions of this collection wrote; the extension "
+        "is PUT again without it, with its protected settings)",
+    ]
+    body = plan.replace
+    properties = body["properties"]
+    assert properties["configurationSettings"] == {"enableTraining": "True", "other": "kept", "new": "1"}
+    assert properties["configurationProtectedSettings"] == secrets
+    assert properties["extensionType"] == "microsoft.azureml.kubernetes"
+    assert properties["scope"] == {"cluster": {"releaseNamespace": "azureml"}}
+    assert properties["autoUpgradeMinorVersion"] is True
+    assert properties["releaseTrain"] == "Stable"
+    assert "version" not in properties
+    assert body["identity"] == {"type": "SystemAssigned"}
+    assert not [line for line in plan.changes if "TOPSECRET" in line or "pbkdf2" in line]
+
+    after = apply_patch(current, plan.patch, plan.replace)
+    assert FP not in after["properties"]["configurationSettings"]
+    second = plan_update(after, spec(settings={"enableTraining": "True", "new": "1"}, protected=secrets))
+    assert not second.needed
+
+
+def test_the_old_fingerprint_alone_is_removed_and_a_pinned_version_kept():
+    current = extension({FP: "x"}, autoUpgradeMinorVersion=False, version="1.1.50")
+    plan = plan_update(current, spec(protected={}))
+    assert plan.patch == {}
+    assert plan.needed
+    assert plan.replace["properties"]["configurationSettings"] == {}
+    assert plan.replace["properties"]["autoUpgradeMinorVersion"] is False
+    assert plan.replace["properties"]["version"] == "1.1.50"
+    assert plan.replace["properties"]["configurationProtectedSettings"] == {}
+    after = apply_patch(current, plan.patch, plan.replace)
+    assert after["properties"]["version"] == "1.1.50"
+    assert after["properties"]["configurationSettings"] == {}
+
+
+def test_the_old_fingerprint_stays_when_a_put_would_lose_or_resend_protected_settings():
+    # Without the complete protected map (not managed, or on_create), a PUT would drop or resend the secrets.
+    current = extension({FP: "x", "a": "1"}, protected_keys=["p"])
+    for desired, policy in ((None, "when_changed"), ({"p": "secret"}, "on_create")):
+        plan = plan_update(current, spec(settings={"a": "1"}, protected=desired), policy)
+        assert plan.replace is None
+        assert not plan.needed
+        assert plan.changes == []
 
 
 def test_create_body_is_what_az_sends():
@@ -184,8 +253,7 @@ def test_create_body_is_what_az_sends():
     assert "autoUpgradeMinorVersion" not in properties
     assert "version" not in properties
     assert properties["scope"] == {"cluster": {"releaseNamespace": "azureml"}}
-    assert properties["configurationSettings"]["clusterPurpose"] == "DevTest"
-    assert protected.matches(properties["configurationSettings"][FP], {"p": "secret"})
+    assert properties["configurationSettings"] == {"clusterPurpose": "DevTest", "enableTraining": "True"}
     assert properties["configurationProtectedSettings"] == {"p": "secret"}
 
 

@@ -1,98 +1,69 @@
-"""Protected settings: the fingerprint and when the map is sent again."""
+"""Protected settings: when the map is sent again, compared by its keys (Azure returns keys, never values).
+
+Issue 16 item 11: the collection used to keep a PBKDF2 fingerprint of the map in the configuration setting
+hciArcMlProtectedSettingsFingerprint, which reached the chart and anyone who can read the extension. The tests of
+that fingerprint pinned the wrong behaviour and are replaced by these.
+"""
 
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import (
-    FINGERPRINT_KEY,
+    LEGACY_FINGERPRINT_KEY,
     decide,
-    fingerprint,
-    matches,
+    legacy_keys,
+    listed_keys,
 )
 
-REAL_ITERATIONS = protected.ITERATIONS
 SECRETS = {"relayServerConnectionString": "Endpoint=sb://ns/;SharedAccessKey=abc", "scoringFe.sslKey": "a2V5"}
 
 
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch):
-    # The real iteration count is slow on purpose; the algorithm is the same with fewer rounds.
-    monkeypatch.setattr(protected, "ITERATIONS", 1000)
-
-
-def stored(settings=None, keys=None):
-    """Extension properties as Azure returns them: settings, and protected keys with null values."""
+def stored(settings=None, keys=None, redacted=None):
+    """Extension properties as Azure returns them: settings, and protected keys with redacted values."""
     return {
         "configurationSettings": settings or {},
-        "configurationProtectedSettings": dict.fromkeys(keys or ()),
+        "configurationProtectedSettings": dict.fromkeys(keys or (), redacted),
     }
 
 
-def test_the_real_key_derivation_is_deliberately_slow():
-    assert REAL_ITERATIONS >= 100_000
+def test_the_module_has_no_private_setting_key_any_more():
+    assert not hasattr(protected, "FINGERPRINT_KEY")
+    assert not hasattr(protected, "fingerprint")
 
 
-def test_fingerprint_matches_the_same_map_in_any_key_order():
-    value = fingerprint(SECRETS, iterations=1000)
-    assert matches(value, dict(reversed(list(SECRETS.items()))))
+@pytest.mark.parametrize("redacted", [None, ""])
+def test_when_changed_sends_nothing_when_azure_lists_the_same_keys(redacted):
+    assert not decide("when_changed", SECRETS, stored(keys=SECRETS, redacted=redacted)).send
 
 
-def test_fingerprint_reveals_no_value_and_is_salted():
-    first, second = fingerprint(SECRETS, iterations=1000), fingerprint(SECRETS, iterations=1000)
-    assert first != second
-    for secret in SECRETS.values():
-        assert secret not in first
-    assert first.startswith("pbkdf2-sha256$1000$")
-
-
-@pytest.mark.parametrize(
-    "other",
-    [
-        {**SECRETS, "scoringFe.sslKey": "b3RoZXI="},
-        {"relayServerConnectionString": SECRETS["relayServerConnectionString"]},
-        {**SECRETS, "extra": ""},
-        {
-            "relayServerConnectionString": SECRETS["scoringFe.sslKey"],
-            "scoringFe.sslKey": SECRETS["relayServerConnectionString"],
-        },
-    ],
-)
-def test_any_changed_value_or_key_does_not_match(other):
-    assert not matches(fingerprint(SECRETS, iterations=1000), other)
-
-
-@pytest.mark.parametrize("value", [None, "", "sha256$abc", "pbkdf2-sha256$x$y$z", "pbkdf2-sha256$10$c2FsdA$ZGln"])
-def test_malformed_or_weak_fingerprints_never_match(value):
-    assert not matches(value, SECRETS)
-
-
-def test_when_changed_sends_nothing_when_the_fingerprint_matches():
-    current = stored({FINGERPRINT_KEY: fingerprint(SECRETS)}, SECRETS)
-    assert not decide("when_changed", SECRETS, current).send
-
-
-def test_when_changed_tolerates_a_service_that_hides_the_keys_too():
-    current = stored({FINGERPRINT_KEY: fingerprint(SECRETS)}, keys=())
-    assert not decide("when_changed", SECRETS, current).send
-
-
-def test_when_changed_sends_with_a_new_fingerprint_when_a_value_changed():
-    current = stored({FINGERPRINT_KEY: fingerprint(SECRETS)}, SECRETS)
+def test_when_changed_does_not_see_a_changed_value_under_the_same_keys():
+    # Azure never returns the values: a rotated secret under the same key needs `always` (or a reason).
     changed = {**SECRETS, "scoringFe.sslKey": "bmV3"}
-    decision = decide("when_changed", changed, current)
+    assert not decide("when_changed", changed, stored(keys=SECRETS)).send
+
+
+def test_when_changed_sends_when_a_key_is_added_or_removed():
+    assert decide("when_changed", SECRETS, stored(keys=["relayServerConnectionString"])).send
+    decision = decide("when_changed", SECRETS, stored(keys=[*SECRETS, "stale"]))
     assert decision.send
-    assert "differ from their stored fingerprint" in decision.reason
-    assert matches(decision.fingerprint, changed)
+    assert (
+        decision.reason == "the protected setting keys differ (Azure lists relayServerConnectionString, "
+        "scoringFe.sslKey, stale)"
+    )
 
 
-def test_when_changed_sends_when_the_keys_differ_even_if_the_fingerprint_matched():
-    current = stored({FINGERPRINT_KEY: fingerprint(SECRETS)}, [*SECRETS, "stale"])
-    assert decide("when_changed", SECRETS, current).reason == "the protected setting keys differ"
-
-
-def test_when_changed_sends_once_to_an_extension_without_fingerprint():
-    decision = decide("when_changed", SECRETS, stored(keys=SECRETS))
+def test_when_changed_sends_when_azure_lists_no_keys():
+    decision = decide("when_changed", SECRETS, stored())
     assert decision.send
-    assert decision.reason == "the extension holds no fingerprint of its protected settings"
+    assert decision.reason == "Azure lists no protected setting keys"
+    no_field = decide("when_changed", SECRETS, {"configurationSettings": {}})
+    assert no_field.send
+
+
+def test_a_reason_the_task_knows_sends_the_map_even_with_the_same_keys():
+    decision = decide("when_changed", SECRETS, stored(keys=SECRETS), reason="the Azure Relay was created")
+    assert decision.send
+    assert decision.reason == "the Azure Relay was created"
+    assert not decide("on_create", SECRETS, stored(keys=SECRETS), reason="the Azure Relay was created").send
 
 
 def test_an_empty_map_on_an_extension_without_protected_settings_is_no_change():
@@ -109,14 +80,26 @@ def test_unmanaged_protected_settings_are_never_sent():
 
 
 def test_always_and_on_create():
-    current = stored({FINGERPRINT_KEY: fingerprint(SECRETS)}, SECRETS)
+    current = stored(keys=SECRETS)
     assert decide("always", SECRETS, current).send
-    assert decide("always", SECRETS, current).fingerprint is None
+    assert decide("always", SECRETS, current).reason == "protected_settings_update is 'always'"
     assert not decide("on_create", {"other": "x"}, current).send
 
 
-def test_on_create_fingerprint_only_for_when_changed():
-    assert matches(protected.on_create("when_changed", SECRETS), SECRETS)
-    assert protected.on_create("always", SECRETS) is None
-    assert protected.on_create("on_create", SECRETS) is None
-    assert protected.on_create("when_changed", {}) is None
+def test_unknown_policy_is_a_bug():
+    with pytest.raises(ValueError):
+        decide("sometimes", SECRETS, stored())
+
+
+def test_listed_keys_reads_what_azure_returns():
+    assert listed_keys(stored(keys=["a", "b"], redacted="")) == {"a", "b"}
+    assert listed_keys({"configurationProtectedSettings": None}) == set()
+    assert listed_keys({}) == set()
+
+
+def test_legacy_keys_are_the_settings_an_earlier_version_of_the_collection_wrote():
+    assert LEGACY_FINGERPRINT_KEY == "hciArcMlProtectedSettingsFingerprint"
+    settings = {"enableTraining": "True", LEGACY_FINGERPRINT_KEY: "pbkdf2-sha256$100000$c2FsdA$ZGln"}
+    assert legacy_keys(settings) == [LEGACY_FINGERPRINT_KEY]
+    assert legacy_keys({"enableTraining": "True"}) == []
+    assert legacy_keys(None) == []

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import settings, tasks
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import NOT_YET_CREATED
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import provide_relay, read_pem
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import protected_reason, provide_relay, read_pem
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef
 
@@ -105,3 +105,12 @@ def test_check_mode_lists_each_relay_resource_it_would_create_as_an_action():
 def test_the_extension_type_is_sent_in_lower_case_as_az_sends_it():
     assert tasks.EXTENSION_TYPE == "microsoft.azureml.kubernetes"
     assert settings.EXTENSION_TYPE == "Microsoft.AzureML.Kubernetes"
+
+
+def test_a_relay_created_by_the_run_sends_the_protected_settings_again():
+    # Azure lists the protected keys only: the new connection string under the same key is known only here.
+    assert protected_reason({"created": ["namespace ns", "hybrid connection c1"]}) == (
+        "the Azure Relay was created, with a new connection string"
+    )
+    assert protected_reason({"created": []}) is None
+    assert protected_reason({}) is None

@@ -81,7 +81,11 @@ class World:
             self.events.append(f"dp {operation}")
             if operation == "healthCheck":
                 return reply(200, "Health check passed.", {"Content-Type": "text/plain; charset=utf-8"})
-            values = {"global.resourceName": "site-1", "systemDefaultValues.azureArcAgents.autoUpdate": "True"}
+            # The data plane maps properties.arcAgentProfile.agentAutoUpgrade to autoUpdate (as the emulator does).
+            sent = json.loads(request.content) if request.content else {}
+            profile = (sent.get("properties") or {}).get("arcAgentProfile") or {}
+            auto_update = "False" if profile.get("agentAutoUpgrade") == "Disabled" else "True"
+            values = {"global.resourceName": "site-1", "systemDefaultValues.azureArcAgents.autoUpdate": auto_update}
             chart = f"127.0.0.1:8443/azurearck8s/stable/azure-arc-k8sagents:{self.chart_version}"
             return reply(200, {"repositoryPath": chart, "helmValuesContent": values})
         assert path.lower() == CLUSTER.lower(), path
@@ -169,8 +173,11 @@ class FakeHelm:
         self.world.events.append("helm list")
         return [dict(self.world.release)] if self.world.release else []
 
-    def run(self, args):
-        self.world.events.append(f"helm {args[0]}")
+    def run(self, args, json_output=False):
+        self.world.events.append(f"helm {' '.join(args[:2]) if args[0] == 'get' else args[0]}")
+        if args[:2] == ["get", "values"]:
+            assert json_output and args[2:] == ["azure-arc", "--namespace", "azure-arc-release"], args
+            return json.loads(json.dumps(self.world.helm_values))
         assert args[0] == "pull"
         target = Path(args[args.index("--untardir") + 1]) / "azure-arc-k8sagents"
         target.mkdir()
@@ -182,7 +189,8 @@ class FakeHelm:
         # The agent chart creates Secret azure-arc-connect-privatekey from global.onboardingPrivateKey.
         pem = ((values or {}).get("global") or {}).get("onboardingPrivateKey")
         self.world.cluster_key = _arc_keys.from_pem(pem) if pem else None
-        self.world.release = {"name": release, "namespace": namespace, "status": "deployed", "revision": "1"}
+        revision = int((self.world.release or {}).get("revision") or 0) + 1 if self.world.release else 1
+        self.world.release = {"name": release, "namespace": namespace, "status": "deployed", "revision": str(revision)}
         self.world.config = {
             "AZURE_SUBSCRIPTION_ID": SUBSCRIPTION,
             "AZURE_RESOURCE_GROUP": "rg-site",
@@ -192,7 +200,7 @@ class FakeHelm:
         return {
             "name": release,
             "namespace": namespace,
-            "revision": 1,
+            "revision": revision,
             "status": "deployed",
             "chart_version": self.world.chart_version,
         }
@@ -524,3 +532,78 @@ def test_an_unreadable_proxy_ca_fails_before_anything_is_read_or_written(world, 
     assert result["failed"] is True
     assert "Cannot read proxy.ca_cert" in result["msg"]
     assert world.events == []
+
+
+PROXY_PASSWORD = "pr0xy-s3cret"
+NEW_PROXY = {"https_proxy": f"http://ops:{PROXY_PASSWORD}@proxy.example:3128", "no_proxy": ["10.96.0.0/12", ".svc"]}
+
+
+def test_a_proxy_change_on_a_connected_cluster_is_applied_as_az_connectedk8s_update_does(world, capsys):
+    run(capsys, world)
+    key_pem = world.helm_values["global"]["onboardingPrivateKey"]
+    world.events.clear()
+
+    planned = run(capsys, world, proxy=NEW_PROXY, _ansible_check_mode=True, _ansible_diff=True)
+    assert world.events == ["helm list", "helm get values"]  # check mode reads, writes nothing
+    assert planned["changed"] is True and planned["detected"] == "onboarded"
+    assert planned["actions"] == [
+        "replace connected cluster site-1 (arcAgentryConfigurations)",
+        "update the Arc agents (helm upgrade of release azure-arc in namespace azure-arc-release: proxy)",
+    ]
+    assert planned["diff"]["before"]["agent_proxy"] == {}
+    assert planned["diff"]["after"]["agent_proxy"]["isProxyEnabled"] is True
+    world.events.clear()
+
+    applied = run(capsys, world, proxy=NEW_PROXY)
+
+    # az connectedk8s update: the re-PUT, GetHelmSettings with its answer, the chart, helm upgrade -f <values>.
+    assert world.events == ["helm list", "helm get values", "dp healthCheck", "arm PUT", "dp GetHelmSettings",
+                            "helm pull", "helm upgrade"]  # fmt: skip
+    assert world.resource["properties"]["arcAgentryConfigurations"] == [{"feature": "proxy", "settings": {}}]
+    chart_global = world.helm_values["global"]
+    assert chart_global["onboardingPrivateKey"] == key_pem  # the release keeps its values, its key included
+    assert chart_global["httpsProxy"] == NEW_PROXY["https_proxy"]
+    assert (chart_global["noProxy"], chart_global["isProxyEnabled"]) == ("10.96.0.0/12,.svc", True)
+    assert applied["helm_release"]["revision"] == 2
+    world.events.clear()
+
+    again = run(capsys, world, proxy=NEW_PROXY)
+    assert again["changed"] is False and again["actions"] == []
+    assert world.events == ["helm list", "helm get values"]
+    for result in (planned, applied, again):
+        assert PROXY_PASSWORD not in json.dumps(result)
+        assert key_pem.splitlines()[1] not in json.dumps(result)
+
+
+def test_an_auto_upgrade_change_is_a_re_put_then_a_helm_upgrade_with_the_data_plane_values(world, capsys):
+    run(capsys, world)
+    world.events.clear()
+
+    result = run(capsys, world, agent_auto_upgrade=False)
+
+    assert result["actions"] == [
+        "replace connected cluster site-1 (agentAutoUpgrade)",
+        "update the Arc agents (helm upgrade of release azure-arc in namespace azure-arc-release: agentAutoUpgrade)",
+    ]
+    assert world.events == ["helm list", "dp healthCheck", "arm PUT", "helm get values", "dp GetHelmSettings",
+                            "helm pull", "helm upgrade"]  # fmt: skip
+    assert world.resource["properties"]["arcAgentProfile"] == {"agentAutoUpgrade": "Disabled"}
+    assert world.helm_values["systemDefaultValues"]["azureArcAgents"]["autoUpdate"] is False
+    assert "onboardingPrivateKey" in world.helm_values["global"]
+    assert run(capsys, world, agent_auto_upgrade=False)["changed"] is False
+
+
+def test_a_re_put_that_would_erase_protected_settings_is_refused_before_any_write(world, capsys):
+    run(capsys, world)
+    # Set by another tool; GET returns the protected settings without their values.
+    world.resource["properties"]["arcAgentryConfigurations"] = [
+        {"feature": "logging", "settings": {}, "protectedSettings": {"token": ""}}
+    ]
+    world.events.clear()
+
+    result = run(capsys, world, agent_auto_upgrade=False)
+
+    assert result["failed"] is True
+    assert "would erase the protected settings" in result["msg"] and "'logging'" in result["msg"]
+    assert result["protected_features"] == ["logging"]
+    assert world.events == ["helm list"]
