@@ -29,18 +29,7 @@ PROVISIONED = "ProvisionedCluster"
 # Versions from which PATCH is a long-running operation answered with 202 + Location.
 ASYNC_PATCH_FROM = "2025-12-01-preview"
 
-READ_ONLY = (
-    "provisioningState",
-    "connectivityStatus",
-    "kubernetesVersion",
-    "totalNodeCount",
-    "totalCoreCount",
-    "agentVersion",
-    "offering",
-    "managedIdentityCertificateExpirationTime",
-    "lastConnectivityTime",
-    "miscellaneousProperties",
-)
+READ_ONLY = ("provisioningState", *schema.CONNECTED_CLUSTER_READ_ONLY)
 SERVER_DEFAULTS = {
     "azureHybridBenefit": "NotApplicable",
     "privateLinkState": "Disabled",

@@ -43,19 +43,6 @@ CLUSTER_ID = re.compile(
 )
 UNDERLYING_ACTIONS = ("delete", "detach")
 IDENTITY_TYPES = ("None", "SystemAssigned", "UserAssigned")
-# The ComputeType enum of the 2025-12-01 spec (definitions.ComputeType).
-COMPUTE_TYPES = (
-    "AKS",
-    "Kubernetes",
-    "AmlCompute",
-    "ComputeInstance",
-    "DataFactory",
-    "VirtualMachine",
-    "HDInsight",
-    "Databricks",
-    "DataLakeAnalytics",
-    "SynapseSpark",
-)
 
 
 def user_error(message: str, inner: str = "BadArgument", status: int = 400) -> ArmError:

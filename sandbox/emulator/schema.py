@@ -126,6 +126,20 @@ def check(body: dict, spec: dict, fail: ErrorFactory = invalid_content) -> tuple
 
 # --- Microsoft.Kubernetes/connectedClusters, stable 2026-05-01 ---------------------------------------------
 
+# The properties the 2026-05-01 spec marks readOnly (the handler also ignores provisioningState, which the service
+# sets but this spec does not mark).
+CONNECTED_CLUSTER_READ_ONLY = (
+    "kubernetesVersion",
+    "totalNodeCount",
+    "totalCoreCount",
+    "agentVersion",
+    "offering",
+    "managedIdentityCertificateExpirationTime",
+    "lastConnectivityTime",
+    "connectivityStatus",
+    "miscellaneousProperties",
+)
+
 CONNECTED_CLUSTER_API_VERSION = "2026-05-01"
 
 CONNECTED_CLUSTER_PUT = rule(
@@ -141,17 +155,7 @@ CONNECTED_CLUSTER_PUT = rule(
         "properties": rule(
             required=("agentPublicKeyCertificate",),
             # provisioningState is not marked readOnly in this spec; the handler ignores it as the service sets it.
-            read_only=(
-                "kubernetesVersion",
-                "totalNodeCount",
-                "totalCoreCount",
-                "agentVersion",
-                "offering",
-                "managedIdentityCertificateExpirationTime",
-                "lastConnectivityTime",
-                "connectivityStatus",
-                "miscellaneousProperties",
-            ),
+            read_only=CONNECTED_CLUSTER_READ_ONLY,
             enums={
                 "privateLinkState": ("Enabled", "Disabled"),
                 "azureHybridBenefit": ("True", "False", "NotApplicable"),

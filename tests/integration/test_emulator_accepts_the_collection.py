@@ -16,20 +16,6 @@ CLUSTER = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Kubernetes/con
 KEY = "TUlJQkNnS0NBUUVB"
 
 
-def cluster_body(**changes):
-    body = {
-        "location": "eastus",
-        "identity": {"type": "SystemAssigned"},
-        "properties": {
-            "agentPublicKeyCertificate": KEY,
-            "distribution": "aks_workload",
-            "infrastructure": "azure_stack_hci",
-        },
-    }
-    body.update(changes)
-    return body
-
-
 def test_the_connected_cluster_bodies_the_collection_sends_are_accepted():
     desired = resource.Desired(name="c1", location="eastus", distribution="aks_workload", agent_auto_upgrade=True)
     body = resource.new_body(desired, "eastus", KEY)
@@ -37,9 +23,10 @@ def test_the_connected_cluster_bodies_the_collection_sends_are_accepted():
 
 
 def test_the_re_put_of_a_read_back_cluster_is_accepted():
-    current = cluster_body(
-        id=CLUSTER, name="c1", type="microsoft.kubernetes/connectedclusters", systemData={"createdBy": "me"}
-    )
+    # The cluster as a GET returns it: read-only fields included.
+    desired = resource.Desired(name="c1", location="eastus", distribution="aks_workload", agent_auto_upgrade=True)
+    current = resource.new_body(desired, "eastus", KEY)
+    current.update(id=CLUSTER, name="c1", type="microsoft.kubernetes/connectedclusters", systemData={"createdBy": "me"})
     current["properties"].update(connectivityStatus="Connected", totalNodeCount=3, provisioningState="Succeeded")
     current["identity"].update(principalId="p", tenantId="t")
     body = resource.writable(current)

@@ -14,6 +14,7 @@ the same pipeline (retries, request ids) as ARM calls.
 
 from __future__ import annotations
 
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc.resource import READ_ONLY
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 API_VERSION = "2024-07-01-preview"
@@ -69,34 +70,10 @@ class HelmSettings:
         self.values = values
 
 
-# The read-only fields of the connected cluster model (vendored SDK preview_2024_07_01, `_validation`
-# "readonly"), which `ConnectedCluster.serialize()` leaves out of a request body:
-# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/vendored_sdks/preview_2024_07_01/models/_models_py3.py
-_READ_ONLY = {
-    "": ("id", "name", "type", "systemData"),
-    "identity": ("principalId", "tenantId"),
-    "properties": (
-        "kubernetesVersion",
-        "totalNodeCount",
-        "totalCoreCount",
-        "agentVersion",
-        "offering",
-        "managedIdentityCertificateExpirationTime",
-        "lastConnectivityTime",
-        "connectivityStatus",
-        "miscellaneousProperties",
-    ),
-    "properties.arcAgentProfile": ("agentState",),
-    "properties.arcAgentProfile.agentErrors[]": ("message", "severity", "component", "time"),
-    "properties.arcAgentProfile.systemComponents[]": ("currentVersion",),
-    "properties.oidcIssuerProfile": ("issuerUrl",),
-}
-
-
 def _serialize(value, where=""):
     """`value` without read-only fields and without nulls, as the SDK serialiser sends a model."""
     if isinstance(value, dict):
-        dropped = _READ_ONLY.get(where, ())
+        dropped = READ_ONLY.get(where, ())
         serialized = {}
         for key, item in value.items():
             if key in dropped or item is None:

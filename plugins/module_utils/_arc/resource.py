@@ -31,10 +31,13 @@ NAMESPACE = "Microsoft.Kubernetes"
 TYPE = "connectedClusters"
 PROVISIONED_KIND = "provisionedcluster"
 
-READ_ONLY_PROPERTIES = frozenset(
-    (
-        "provisioningState",
-        "connectivityStatus",
+# The read-only fields of the connected cluster model (vendored SDK preview_2024_07_01, `_validation`
+# "readonly"), which `ConnectedCluster.serialize()` leaves out of a request body:
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/vendored_sdks/preview_2024_07_01/models/_models_py3.py
+READ_ONLY = {
+    "": ("id", "name", "type", "systemData"),
+    "identity": ("principalId", "tenantId"),
+    "properties": (
         "kubernetesVersion",
         "totalNodeCount",
         "totalCoreCount",
@@ -42,10 +45,19 @@ READ_ONLY_PROPERTIES = frozenset(
         "offering",
         "managedIdentityCertificateExpirationTime",
         "lastConnectivityTime",
+        "connectivityStatus",
         "miscellaneousProperties",
-    )
-)
-READ_ONLY_AGENT_PROFILE = frozenset(("agentState", "agentErrors"))
+    ),
+    "properties.arcAgentProfile": ("agentState",),
+    "properties.arcAgentProfile.agentErrors[]": ("message", "severity", "component", "time"),
+    "properties.arcAgentProfile.systemComponents[]": ("currentVersion",),
+    "properties.oidcIssuerProfile": ("issuerUrl",),
+}
+# What a re-PUT built from a GET leaves out: the read-only properties, and provisioningState, which the service
+# sets (the 2026-05-01 spec does not mark it read-only); the whole agentErrors list (every field of its entries
+# is read-only).
+READ_ONLY_PROPERTIES = frozenset(READ_ONLY["properties"]) | {"provisioningState"}
+READ_ONLY_AGENT_PROFILE = frozenset(READ_ONLY["properties.arcAgentProfile"]) | {"agentErrors"}
 PATCHABLE = frozenset(("tags", "distribution"))
 ARC_AGENTRY_CONFIGURATIONS = "arcAgentryConfigurations"
 # What `az connectedk8s update --proxy-https ...` records in ARM for a proxy: feature "proxy" with the

@@ -33,7 +33,8 @@ So the policy (`protected_settings_update`) compares what can be compared, the k
 
 from __future__ import annotations
 
-# The configuration setting versions before issue 16 wrote (a salted PBKDF2-SHA256 digest of the protected map).
+# The configuration setting earlier versions of the collection wrote (a salted PBKDF2-SHA256 digest of the protected
+# map); the extension task removes it.
 LEGACY_FINGERPRINT_KEY = "hciArcMlProtectedSettingsFingerprint"
 LEGACY_KEYS = (LEGACY_FINGERPRINT_KEY,)
 POLICIES = ("when_changed", "always", "on_create")

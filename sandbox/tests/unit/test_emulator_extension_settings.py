@@ -1,4 +1,4 @@
-"""What the emulated extensions service does with settings, as Azure does (issue 16, item 11).
+"""What the emulated extensions service does with settings, as Azure does.
 
 The 2024-11-01 spec marks configurationProtectedSettings `x-ms-secret`: a read returns no value
 (https://github.com/Azure/azure-rest-api-specs/blob/main/specification/kubernetesconfiguration/resource-manager/Microsoft.KubernetesConfiguration/extensions/stable/2024-11-01/extensions.json).
