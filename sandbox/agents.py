@@ -1,10 +1,12 @@
 """Stand-in agents: what the Arc agents and the extension manager do in a real cluster.
 
-Arc agents: once the chart is deployed in a site's cluster, the agents prove
-the onboarding identity by holding the private key whose public half ARM
-keeps; only then does the resource turn `Connected`, with the Kubernetes
-version, node and core counts read from the cluster. A removed install turns
-a connected resource `Offline`.
+Arc agents: once the chart is deployed in a site's cluster, the agents reach
+Azure only with the values the real agents need (`connection_problem`): the
+cloud's name as AZURE_ENVIRONMENT, its Arc config data plane endpoint, the
+resource's region and tenant; then they prove the onboarding identity by
+holding the private key whose public half ARM keeps. Only then does the
+resource turn `Connected`, with the Kubernetes version, node and core counts
+read from the cluster. A removed install turns a connected resource `Offline`.
 
 Extension manager: for an extension operation on a connected cluster it
 installs, upgrades or uninstalls the extension's helm release (the stand-in
@@ -20,7 +22,11 @@ import subprocess
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
+
+import requests
 
 from .cluster_view import arc_install, cluster_facts, public_key_certificate
 from .emulator.client import AdminClient
@@ -44,6 +50,93 @@ NO_AGENT_ERROR = {
         "time, please ensure the extension agents on the cluster are able to connect to Azure services."
     ),
 }
+
+
+# global.azureEnvironment (ConfigMap key AZURE_ENVIRONMENT), as az connectedk8s computes it from the az cloud name:
+# upper-cased, the public and US Government clouds renamed to the names the agents' Go SDK understands
+# (custom.py `send_cloud_telemetry`, _constants.py `Azure_PublicCloudName`, `Azure_USGovCloudName`,
+# `Azure_ChinaCloudName`); any other (custom) cloud keeps its own name upper-cased.
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_constants.py
+# The Go SDK resolves the name upper-cased and knows only AZUREPUBLICCLOUD, AZUREUSGOVERNMENTCLOUD,
+# AZURECHINACLOUD (and AZUREGERMANCLOUD) of the built-in clouds (`EnvironmentFromName`), so "AZURECLOUD" reaches
+# nothing: https://github.com/Azure/go-autorest/blob/main/autorest/azure/environments.go
+AZURE_ENVIRONMENTS = {
+    "AZURECLOUD": "AZUREPUBLICCLOUD",
+    "AZUREUSGOVERNMENT": "AZUREUSGOVERNMENTCLOUD",
+    "AZURECHINACLOUD": "AZURECHINACLOUD",
+}
+METADATA_API_VERSION = "2022-09-01"
+
+
+def azure_environment(cloud_name: str) -> str:
+    name = (cloud_name or "AzureCloud").upper()
+    return AZURE_ENVIRONMENTS.get(name, name)
+
+
+def normalize_location(location: str) -> str:
+    """ARM's location key: lower-case, spaces removed ("West US 2" is westus2)."""
+    return (location or "").replace(" ", "").lower()
+
+
+@dataclass(frozen=True)
+class AgentCloud:
+    """What the real Arc agents must be told of the cloud the emulator plays, to reach it.
+
+    Read from the emulator's /metadata/endpoints document, as az connectedk8s reads it: `name` is the cloud
+    (AZURE_ENVIRONMENT), `dataplaneEndpoints.arcConfigEndpoint` the Arc config data plane a custom cloud's agents
+    must be pointed at (ARC_CONFIG_DP_ENDPOINT_OVERRIDE, from
+    `systemDefaultValues.azureArcAgents.config_dp_endpoint_override`; without it the agents use the regional
+    public endpoint). `tenant_id`: the subscription's tenant, the tenant of every resource's identity.
+    """
+
+    environment: str
+    config_endpoint: Optional[str]
+    tenant_id: str
+
+    @classmethod
+    def from_metadata(cls, metadata: dict, tenant_id: str) -> "AgentCloud":
+        endpoint = ((metadata or {}).get("dataplaneEndpoints") or {}).get("arcConfigEndpoint")
+        return cls(azure_environment((metadata or {}).get("name")), endpoint or None, tenant_id)
+
+    def helm_values(self) -> dict:
+        """The cloud values a client sets on the agent chart for this cloud (az connectedk8s `helm_install_release`)."""
+        values = {"global": {"azureEnvironment": self.environment}}
+        if self.config_endpoint:
+            values["systemDefaultValues"] = {"azureArcAgents": {"config_dp_endpoint_override": self.config_endpoint}}
+        return values
+
+
+def _same_endpoint(a: str, b: str) -> bool:
+    return (a or "").rstrip("/").lower() == (b or "").rstrip("/").lower()
+
+
+def connection_problem(config: dict, arm: dict, cloud: AgentCloud) -> Optional[str]:
+    """Why agents configured by ConfigMap azure-clusterconfig `config` cannot reach ARM resource `arm`, or None.
+
+    The values every real client gives the agents besides the resource's name (az connectedk8s
+    `execute_arc_agent_install`: `--set global.location=<location> --set global.tenantId=<onboarding tenant>
+    --set global.azureEnvironment=<cloud name>`; the custom cloud overrides of `helm_install_release`; the
+    Microsoft edge-ai Terraform module: `global.tenantId` = the subscription's tenant, `global.location` = the
+    resource's location, `global.azureEnvironment` = "AZUREPUBLICCLOUD"), which the chart renders into the ConfigMap:
+    https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_arc_agent_utils.py
+    https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py
+    https://github.com/microsoft/edge-ai/blob/main/src/100-edge/100-cncf-cluster/terraform/modules/arc-agents/main.tf
+    """
+    if (config.get("AZURE_ENVIRONMENT") or "").upper() != cloud.environment:
+        # The agents resolve no endpoints for a cloud they do not know.
+        return "EnvironmentMismatch"
+    override = config.get("ARC_CONFIG_DP_ENDPOINT_OVERRIDE")
+    if cloud.config_endpoint and not _same_endpoint(override, cloud.config_endpoint):
+        # Without the override they ask the public cloud's regional endpoint, which this cloud does not serve.
+        return "ConfigEndpointMismatch"
+    if normalize_location(config.get("AZURE_REGION")) != normalize_location(arm.get("location")):
+        # The regional data plane of another region knows nothing of the resource.
+        return "RegionMismatch"
+    if (config.get("AZURE_TENANT_ID") or "").lower() != (cloud.tenant_id or "").lower():
+        # Tokens from another tenant are not valid for the resource.
+        return "TenantMismatch"
+    return None
 
 
 def _provisioned(arm) -> bool:
@@ -94,6 +187,8 @@ class Agents:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stand-in-agents", daemon=True)
         self._waiting_since = {}
+        self._emulator = emulator_info
+        self._cloud = None
 
     def start(self):
         self._thread.start()
@@ -109,6 +204,21 @@ class Agents:
             except Exception:
                 log.exception("stand-in agents: tick failed; retrying")
             self._stop.wait(TICK_SECONDS)
+
+    def cloud(self) -> AgentCloud:
+        """The emulator's cloud, read once: its metadata document and the subscription's tenant."""
+        if self._cloud is None:
+            url = self._emulator["url"].rstrip("/")
+            response = requests.get(
+                f"{url}/metadata/endpoints",
+                params={"api-version": METADATA_API_VERSION},
+                verify=self._emulator["ca_bundle"],
+                timeout=10,
+            )
+            response.raise_for_status()
+            tenant_id = self.admin.tenant_id()
+            self._cloud = AgentCloud.from_metadata(response.json(), tenant_id)
+        return self._cloud
 
     # One pass over every site.
 
@@ -141,6 +251,10 @@ class Agents:
                 status["connectivity"] = "NoResource"
             elif install.release_status != "deployed":
                 status["connectivity"] = "AgentsNotRunning"
+                arm = None
+            elif problem := connection_problem(install.config, arm, self.cloud()):
+                # The agents cannot reach Azure as this resource: it stays Connecting.
+                status["connectivity"] = problem
                 arm = None
             elif not _provisioned(arm) and not _key_matches(install, arm):
                 # The agents cannot authenticate as this resource: it stays Connecting.
@@ -250,7 +364,10 @@ class Agents:
             "location": site.location, "tenantId": tenant_id, "kubernetesDistro": "AKS",
             "kubernetesInfra": "azure_stack_hci",
         }  # fmt: skip
-        self._install_release(cluster, "azure-arc", CHARTS / "azure-arc", "azure-arc-release", {"global": identity})
+        # The platform installs them with the cloud's values too, or they could not connect either.
+        values = self.cloud().helm_values()
+        values["global"].update(identity)
+        self._install_release(cluster, "azure-arc", CHARTS / "azure-arc", "azure-arc-release", values)
 
     def _write_status(self, site_name, status):
         path = self.status_dir / f"{site_name}.json"

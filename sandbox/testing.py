@@ -210,6 +210,15 @@ def connect_site(sandbox, site, resource_group, location="eastus", name=None):
     values = {"global": {"subscriptionId": sandbox.env["AZURE_SUBSCRIPTION_ID"], "resourceGroupName": resource_group,
                          "resourceName": name, "location": location, "tenantId": sandbox.env["AZURE_TENANT_ID"],
                          "onboardingPrivateKey": pem}}  # fmt: skip
+    import requests
+
+    # The cloud values az connectedk8s sets from /metadata/endpoints, without which the stand-in agents (like the
+    # real ones) cannot reach the emulator's custom cloud: its name upper-cased and its Arc config endpoint.
+    cloud = requests.get(f"{sandbox.env['AZURE_CLOUD_ENVIRONMENT']}/metadata/endpoints?api-version=2022-09-01",
+                         verify=sandbox.env["REQUESTS_CA_BUNDLE"], timeout=10).json()  # fmt: skip
+    values["global"]["azureEnvironment"] = cloud["name"].upper()
+    endpoint = cloud["dataplaneEndpoints"]["arcConfigEndpoint"]
+    values["systemDefaultValues"] = {"azureArcAgents": {"config_dp_endpoint_override": endpoint}}
     import tempfile
 
     with tempfile.NamedTemporaryFile("w", suffix=".json") as f:

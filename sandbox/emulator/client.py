@@ -56,6 +56,10 @@ class AdminClient:
     def settings(self, **values) -> dict:
         return self._call("POST", "/settings", json=values) if values else self._call("GET", "/settings")
 
+    def tenant_id(self) -> str:
+        """The tenant of the emulated subscription (every principal and managed identity is in it)."""
+        return self._call("GET", "/principals")["tenantId"]
+
     # agent hooks
 
     def clusters(self) -> list:

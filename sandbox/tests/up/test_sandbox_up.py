@@ -2,9 +2,11 @@
 
 The agents must behave like the real ones where the collection relies on it:
 a cluster turns Connected only when the chart installed in it holds the
-private key whose public half ARM keeps; an Azure ML extension on a connected
-cluster becomes a helm release in namespace azureml; on a cluster without
-agents it fails with Azure's error.
+private key whose public half ARM keeps and the values the real agents need to
+reach the emulator's cloud (its name, its Arc config endpoint, the resource's
+region and tenant); an Azure ML extension on a connected cluster becomes a
+helm release in namespace azureml; on a cluster without agents it fails with
+Azure's error.
 """
 
 import json
@@ -53,14 +55,27 @@ def clients(sandbox):
     )  # fmt: skip
 
 
-def install_arc_chart(sandbox, site, resource_group, name, private_key_pem, tmp_path):
-    values = {
-        "global": {
-            "subscriptionId": sandbox.env["AZURE_SUBSCRIPTION_ID"], "resourceGroupName": resource_group,
-            "resourceName": name, "location": "eastus", "tenantId": sandbox.env["AZURE_TENANT_ID"],
-            "onboardingPrivateKey": private_key_pem,
-        }
-    }  # fmt: skip
+def cloud_values(sandbox):
+    """What az connectedk8s sets for the cloud it reads from /metadata/endpoints (a custom cloud here):
+    global.azureEnvironment, the cloud's name upper-cased, and the metadata's arcConfigEndpoint as
+    systemDefaultValues.azureArcAgents.config_dp_endpoint_override (custom.py, _utils.py `helm_install_release`)."""
+    env = sandbox.env
+    metadata = requests.get(f"{env['AZURE_CLOUD_ENVIRONMENT']}/metadata/endpoints?api-version=2022-09-01",
+                            verify=env["REQUESTS_CA_BUNDLE"], timeout=10).json()  # fmt: skip
+    override = {"config_dp_endpoint_override": metadata["dataplaneEndpoints"]["arcConfigEndpoint"]}
+    return {
+        "global": {"azureEnvironment": metadata["name"].upper()},
+        "systemDefaultValues": {"azureArcAgents": override},
+    }
+
+
+def install_arc_chart(sandbox, site, resource_group, name, private_key_pem, tmp_path, with_cloud=True):
+    values = cloud_values(sandbox) if with_cloud else {"global": {}}
+    values["global"].update({
+        "subscriptionId": sandbox.env["AZURE_SUBSCRIPTION_ID"], "resourceGroupName": resource_group,
+        "resourceName": name, "location": "eastus", "tenantId": sandbox.env["AZURE_TENANT_ID"],
+        "onboardingPrivateKey": private_key_pem,
+    })  # fmt: skip
     path = tmp_path / f"values-{site}.json"
     path.write_text(json.dumps(values))
     path.chmod(0o600)
@@ -90,8 +105,16 @@ def test_cluster_connects_only_with_the_matching_private_key(sandbox, clients, t
     created = put_cluster(cc, "rg-it-linux", "it-linux", right_public)
     assert created.connectivity_status == "Connecting"
 
-    install_arc_chart(sandbox, "it-linux", "rg-it-linux", "it-linux", wrong_pem, tmp_path)
+    # The right key, but the chart's defaults for the cloud (the public cloud, no config endpoint): the agents
+    # cannot reach the emulator's cloud.
+    install_arc_chart(sandbox, "it-linux", "rg-it-linux", "it-linux", right_pem, tmp_path, with_cloud=False)
     time.sleep(1.5)  # three agent ticks: long enough for a wrong decision to show
+    assert cc.connected_cluster.get("rg-it-linux", "it-linux").connectivity_status == "Connecting"
+    status = json.loads(sandbox_cli("status", "--dir", str(sandbox.dir), "--json").stdout)
+    assert {s["name"]: s for s in status["sites"]}["it-linux"]["connectivity"] == "EnvironmentMismatch"
+
+    install_arc_chart(sandbox, "it-linux", "rg-it-linux", "it-linux", wrong_pem, tmp_path)
+    time.sleep(1.5)
     assert cc.connected_cluster.get("rg-it-linux", "it-linux").connectivity_status == "Connecting"
 
     install_arc_chart(sandbox, "it-linux", "rg-it-linux", "it-linux", right_pem, tmp_path)
