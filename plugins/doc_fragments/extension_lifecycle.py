@@ -36,10 +36,10 @@ options:
         the map is sent again when its keys differ from the keys Azure lists (a key added or removed, or Azure lists
         none), or when the module knows a value changed (M(hci.arc_ml.azureml_extension) created the Azure Relay).
         A second run with the same keys neither reports a change nor resends them. A new value under the same key (a
-        rotated secret, a renewed certificate) is not seen: run once with V(always) to send it.
+        rotated secret, a renewed certificate) is not seen; run once with V(always) to send it.
       - V(always) sends the map on every run, and so always reports a change.
       - V(on_create) sends the map only when the extension is created or re-created.
-      - The module keeps nothing of its own on the extension: the extension resource has no tags, and every
+      - The module keeps nothing of its own on the extension, since the extension resource has no tags, and every
         configuration setting reaches the extension's Helm chart as a value. Earlier versions of this collection
         stored a fingerprint of the protected map in the configuration setting
         C(hciArcMlProtectedSettingsFingerprint). The next run with O(state=present) that knows the complete

@@ -124,6 +124,13 @@ options:
       - Further configuration settings, with the names C(az k8s-extension) takes in C(--configuration-settings).
         A setting that one of the options above also sets must agree with it.
       - Values are sent as strings (booleans as V(True) or V(False)); boolean words are compared without regard to case.
+      - Secrets are refused here, before any request, with a message that names the key (never the value), by
+        the rule of M(hci.arc_ml.cluster_extension)'s O(hci.arc_ml.cluster_extension#module:configuration_settings),
+        for example the Relay or Service Bus connection strings (C(relayServerConnectionString),
+        C(relayserver.relayConnectionString), C(serviceBusConnectionString), C(servicebus.connectionString)),
+        the Log Analytics key C(azure_log_analytics.connection_string) and C(sslKeyPemFile), which C(az) keeps in
+        the protected settings, or any value shaped like a connection string with its key, a SAS token or a
+        private key. Put them in O(configuration_protected_settings), or the Relay's in O(relay.connection_string).
     type: dict
   configuration_protected_settings:
     description:

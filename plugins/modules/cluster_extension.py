@@ -63,6 +63,18 @@ options:
         V(False), as C(az) sends them.
       - Only the keys given here are compared and sent; keys the extension has and this map does not are left
         alone (the service cannot remove a setting). Boolean words are compared without regard to case.
+      - Secrets are refused here, before any request, with a message that names the key (never the value).
+        Azure returns configuration settings to anyone with read access to the extension and passes them to
+        its Helm chart as values. Put them in O(configuration_protected_settings). A setting is taken for a
+        secret by its value (a connection string with C(SharedAccessKey=), C(AccountKey=),
+        C(SharedAccessSignature=) or C(Password=); a URL with C(sig=) in its query or a password before its
+        host; a PEM private key, also base64-encoded), or by its key (one C(az k8s-extension) keeps in the
+        protected settings, such as C(relayServerConnectionString), C(servicebus.connectionString),
+        C(azure_log_analytics.connection_string), C(omsagent.secret.key) or C(sslKeyPemFile); or a key whose
+        last dotted part ends with C(password), C(passphrase), C(clientSecret), C(connectionString),
+        C(accountKey), C(accessKey), C(secretKey), C(sharedKey), C(workspaceKey), C(privateKey), C(apiKey),
+        C(sasToken) or C(accessToken), unless its value is empty, V(true) or V(false)). Names such as
+        C(keyVaultName), C(sslSecret) or C(passwordSecretName) are not secrets.
     type: dict
   configuration_protected_settings:
     description:

@@ -122,7 +122,9 @@ options:
       - With O(state=present), onboard even when the situation is unclear - an Azure resource O(name) exists but
         nothing in the cluster proves it is this cluster's (the resource gets a new agent key, which disconnects any
         other cluster connected as it); a helm release C(azure-arc) without its ConfigMap, or one whose helm
-        operation was interrupted (it is cleaned up and the agents installed again).
+        operation was interrupted (it is cleaned up and the agents installed again); Arc agents or leftovers whose
+        ConfigMap names another Azure resource that no longer exists (without O(force), nothing that is not
+        provably this resource's is removed).
       - With O(state=absent), remove the agents even if the cluster is connected as another resource, skip the
         agents' helm hooks, remove the Arc CRDs, and delete the Azure resource even if the cluster cannot be
         reached.

@@ -5,16 +5,24 @@ and the Kubernetes audit log of its user show that nothing was written anywhere,
 for every secret the sandbox issued.
 """
 
+import json
 import socket
 import uuid
 
 import pytest
-from support import USER, WORKSPACE, site
+from support import USER, WORKSPACE, find_secrets, site
 
 from bench.measure import kube_writes
 
 SITE = "rel-bad"
 GUID = "0f5e5c5a-1b2c-4d3e-8f90-a1b2c3d4e5f6"
+# Secrets put in plain configuration_settings (refused, and never printed, not even in the echoed module arguments).
+PLAIN_RELAY = (
+    "Endpoint=sb://relbad.servicebus.windows.net/;SharedAccessKeyName=azureml_rw;"
+    "SharedAccessKey=cmVsLWJhZC1wbGFpbi1yZWxheS1rZXktMDEyMzQ1Njc4OQ=;EntityPath=rel-bad"
+)
+PLAIN_SAS = "https://relbad.blob.core.windows.net/logs?sv=2022-11-02&sp=rw&sig=cmVsLWJhZC1zYXMtc2ln%3D"
+PLAIN_SECRETS = {PLAIN_RELAY: "relay connection string in configuration_settings", PLAIN_SAS: "SAS URL in them"}
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +110,34 @@ def cases(sandbox):
          "mlw-missing"),
         ("provider-namespace-unknown", {"hci.arc_ml.resource_provider": {"namespaces": ["Microsoft.DoesNotExist"]}},
          "Microsoft.DoesNotExist"),
+        # names that would change an ARM request path ('..', '.', a final newline, '#', '?'): refused before any
+        # request (percent-encoding does not make '..' safe: servers normalise %2E%2E)
+        ("path-provider-namespace-dot-dot", {"hci.arc_ml.resource_provider": {"namespaces": [".."]}},
+         "namespaces '..' is not a valid resource provider namespace"),
+        ("path-arc-resource-group-newline",
+         {"hci.arc_ml.connected_cluster": {"name": SITE, "resource_group": rg + "\n", **kube}},
+         "resource group '" + rg + "\\n' is not a valid resource group name"),
+        ("path-arc-location-hash",
+         {"hci.arc_ml.connected_cluster": {"name": SITE, "resource_group": rg, "location": "eastus#x", **kube}},
+         "location 'eastus#x' is not a valid Azure location"),
+        ("path-arc-info-group-dot", {"hci.arc_ml.connected_cluster_info": {"resource_group": "."}},
+         "resource_group '.' is not a valid resource group name"),
+        ("path-ext-name-dot-dot",
+         {"hci.arc_ml.cluster_extension": {"name": "..", "extension_type": "contoso.logs", "cluster_name": SITE,
+                                           "resource_group": rg}},
+         "name '..' is not a valid extension name"),
+        ("path-ext-cluster-name-query",
+         {"hci.arc_ml.azureml_extension": {**ext, "training": True, "cluster_name": SITE + "?api-version=1"}},
+         "cluster_name '" + SITE + "?api-version=1' is not a valid cluster name"),
+        ("path-relay-namespace-dot-dot",
+         {"hci.arc_ml.azureml_extension": {**ext, "training": True, "relay": {"namespace": ".."}}},
+         "relay.namespace '..' is not a valid Azure Relay namespace name"),
+        ("path-workspace-newline",
+         {"hci.arc_ml.ml_compute": {"name": "relbad", **dict(compute, workspace_name=WORKSPACE["name"] + "\n")}},
+         "workspace_name '" + WORKSPACE["name"] + "\\n' is not a workspace name"),
+        ("path-compute-cluster-group-dot-dot",
+         {"hci.arc_ml.ml_compute": {"name": "relbad", **dict(compute, cluster_resource_group="..")}},
+         "the resource group in cluster_name and cluster_resource_group '..' is not a valid resource group name"),
         # combinations of settings
         ("ext-no-feature", {"hci.arc_ml.azureml_extension": {"training": False, "inference": False, **ext}},
          "training"),
@@ -115,6 +151,14 @@ def cases(sandbox):
                                            "ssl_key_file": str(work / "no.key"), "ssl_cname": "ml.example.com",
                                            "inference_router_service_type": "LoadBalancer", **ext}},
          "no.crt"),
+        ("ext-relay-string-in-plain-settings",
+         {"hci.arc_ml.azureml_extension": {"training": True, "configuration_settings": {
+             "relayserver.relayConnectionString": PLAIN_RELAY}, **ext}},
+         "configuration_protected_settings"),
+        ("ext-sas-url-in-plain-settings",
+         {"hci.arc_ml.cluster_extension": {"name": "logs", "extension_type": "contoso.logs", "configuration_settings": {
+             "keyVaultName": "kv-relbad", "upload.url": PLAIN_SAS}, "cluster_name": SITE, "resource_group": rg}},
+         "'upload.url'"),
         ("ext-version-with-auto-upgrade",
          {"hci.arc_ml.azureml_extension": {"version": "1.1.0", "auto_upgrade_minor_version": True, **ext}},
          "auto_upgrade_minor_version"),
@@ -188,6 +232,7 @@ def test_each_bad_input_fails_with_one_clear_line_and_changes_nothing(bad):
             problems.append(f"{case_id}: reported a change")
     assert not problems, "\n".join(problems)
     assert "Traceback (most recent call last)" not in run.output
+    assert find_secrets(run.output + "\n" + json.dumps(run.records), PLAIN_SECRETS) == []
     assert run.arm_writes() == [], [f"{e['method']} {e['path']}" for e in run.arm_writes()]
     assert [e for events in run.kube.values() for e in kube_writes(events)] == []
 
@@ -216,4 +261,30 @@ def test_an_invalid_connected_cluster_name_is_refused_before_anything_is_written
     run = bad.run_tasks(tasks, label="arc-name-invalid")
     for result, name in zip(run.results, names):
         assert result["failed"] and name in (result["msg"] or ""), result
+    assert run.arm_writes() == [] and run.kube_writes() == []
+
+
+def test_a_proxy_password_is_never_printed_when_the_options_fail_validation(bad):
+    # AnsibleModule fails inside its constructor on wait_timeout "abc", before the task runs; at -vvvv the
+    # failure echoes every option back. Passwords holding URL delimiters, raw and %-escaped.
+    import json
+
+    from support import find_secrets
+
+    kube = {"kubeconfig": str(bad.kubeconfig(SITE)), "context": f"{USER}@{SITE}"}
+    group = bad.sites[SITE]["resource_group"]
+    shapes = {"pl41n-Pr0xy-pw": None, "sl/ash#h4sh?qu3ry": None, "at@s1gn-pw@x": None, "p3rc%2Fent%23pw": "p3rc/ent#pw"}
+    tasks = []
+    for number, password in enumerate(shapes):
+        proxy = {"https_proxy": f"http://ops:{password}@proxy.example:3128", "no_proxy": [".svc"]}
+        options = {"name": SITE, "resource_group": group, "proxy": proxy, "wait_timeout": "abc", **kube}
+        tasks.append({"name": f"proxy-{number}", "ignore_errors": True, "hci.arc_ml.connected_cluster": options})
+    run = bad.run_tasks(tasks, label="proxy-password-bad-input")
+    assert len(run.results) == len(shapes)
+    for result in run.results:
+        message = result.get("msg") or ""
+        assert result["failed"] and not result["changed"] and "wait_timeout" in message, result
+        assert "\n" not in message and not result["exception"], message
+    secrets = {form: "proxy password" for password, decoded in shapes.items() for form in (password, decoded) if form}
+    assert find_secrets(run.output + "\n" + json.dumps(run.records), secrets) == []
     assert run.arm_writes() == [] and run.kube_writes() == []

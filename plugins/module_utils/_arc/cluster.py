@@ -32,6 +32,13 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import OTH
 ARC_NAMESPACE = "azure-arc"
 RELEASE_NAMESPACE = "azure-arc-release"
 RELEASE_NAME = "azure-arc"
+# The only namespaces the collection ever deletes. The release itself may sit elsewhere (helm list reports, e.g.,
+# kube-system or default for old installs): it is uninstalled from there, and that namespace is left alone, as
+# az connectedk8s delete leaves it: delete_arc_agents runs `helm delete azure-arc --namespace <release namespace>`,
+# waits for azure-arc (ensure_namespace_cleanup) and deletes only consts.Release_Install_Namespace
+# (cleanup_release_install_namespace_if_exists), in
+# https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py
+ARC_NAMESPACES = (ARC_NAMESPACE, RELEASE_NAMESPACE)
 CLUSTER_CONFIG = "azure-clusterconfig"
 KEY_SECRET = "azure-arc-connect-privatekey"  # noqa: S105 -- the Secret's name, not a secret
 KEY_FIELD = "privateKey"
@@ -169,7 +176,11 @@ class ArcCluster:
             )
 
     def delete_namespace(self, name):
-        """Start deleting a namespace; False when it did not exist."""
+        """Start deleting namespace azure-arc or azure-arc-release; False when it did not exist.
+
+        Any other namespace (one helm reports the release in, such as kube-system) is refused before any request.
+        """
+        _only_arc_namespaces([name])
         done = self._call(f"delete namespace {name}", "DELETE", _namespace_path(name), missing_ok=True)
         return done is not None
 
@@ -190,6 +201,7 @@ class ArcCluster:
         https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py).
         Without `crds` the CRDs are left as they are, as `az connectedk8s delete` without --force leaves them.
         """
+        _only_arc_namespaces(namespaces)
         started = clock()
         unstuck = []
 
@@ -255,6 +267,15 @@ class ArcCluster:
 
     def _namespace(self, name):
         return self._call(f"read namespace {name}", "GET", _namespace_path(name), missing_ok=True)
+
+
+def _only_arc_namespaces(names):
+    """A bug, not a user error, if ever raised: callers delete ARC_NAMESPACES only."""
+    others = [name for name in names if name not in ARC_NAMESPACES]
+    if others:
+        raise ValueError(
+            f"Refusing to delete namespace {', '.join(others)}: only {' and '.join(ARC_NAMESPACES)} are ever deleted."
+        )
 
 
 def _namespace_path(name):

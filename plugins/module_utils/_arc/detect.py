@@ -21,13 +21,21 @@ the observations that cost a request are passed as callables and asked for only 
 | failed..., ConfigMap = this| exists                     | release_failed           | helm upgrade (key kept if ok) |
 | pending-*/uninstalling     | exists                     | release_busy             | fail; force: clean, reinstall |
 | ConfigMap = other          | the other resource exists  | onboarded_elsewhere      | fail, naming it               |
-| present                    | its resource is gone       | stale_release            | clean up, then as if absent   |
+| ConfigMap = other          | the other one is gone      | stale_release            | fail naming it; force or a    |
+|                            |                            |                          | fitting key: as the next row  |
+| ConfigMap = this           | gone                       | stale_release            | clean up, then as if absent   |
 | present, no ConfigMap      | -                          | release_without_config   | fail; force: clean, onboard   |
 | absent                     | exists, in-cluster key fits| unfinished_onboarding    | install with that key         |
 | absent                     | exists, no fitting key     | resource_without_release | fail; force: new key, install |
 | absent                     | absent                     | not_onboarded            | (clean leftovers), onboard    |
+| absent, ConfigMap = other  | absent                     | not_onboarded            | leftovers: fail; force: clean |
 
-"This" compares subscription, resource group and name without case. The in-cluster key Secret
+"This" compares subscription, resource group and name without case. Nothing in the cluster is removed unless it is
+provably this resource's: azure-clusterconfig names it, or the key Secret fits its agentPublicKeyCertificate, or
+`force` is set. Leftovers that name no resource at all (Arc CRDs, which az connectedk8s delete leaves without
+--force; a namespace without the ConfigMap) are cleaned before a fresh onboarding, as az connectedk8s connect does.
+
+The in-cluster key Secret
 (azure-arc/azure-arc-connect-privatekey) is written, labelled for helm to adopt, before the ARM resource is
 created (the agent chart then renders it from the helm value global.onboardingPrivateKey), so a run stopped
 between the two finds the key that proves the resource is this cluster's and finishes the job instead of
@@ -91,7 +99,8 @@ class Observed:
     """What the task saw. `requested` is (subscription, resource group, name) lower-cased.
 
     resource: the ARM resource or None; release: {'name', 'namespace', 'status', ...} or None;
-    config: the ConfigMap's data or None; where: how the cluster was reached (for messages).
+    config: the ConfigMap's data or None (read with or without a release: it names whose leftovers they are);
+    where: how the cluster was reached (for messages).
     other_resource_exists(identity) -> bool, cluster_key_matches() -> True, False or None (nothing to
     compare), leftovers() -> list of names:
     asked only when needed.
@@ -150,7 +159,22 @@ def detect(observed, force=False):
                     "first (state: absent with that name and resource group), or check kubeconfig and context."
                 ),
             )
-        return _after_cleanup(_without_release(observed, force, stale=True), STALE_RELEASE)
+        plan = _without_release(observed, force, stale=True)
+        if plan.failure is None and not force and plan.key != CLUSTER_KEY:
+            # Nothing proves these agents are this resource's: the ConfigMap names another one, which cannot be
+            # found, and no key Secret fits this resource. az connectedk8s connect cleans such agents up ("Cleaning
+            # up the stale arc agents", create_connectedk8s in
+            # https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py);
+            # here a run for another resource never wipes them without force.
+            return Plan(
+                STALE_RELEASE,
+                failure=_names_another(
+                    observed,
+                    f"its helm release '{RELEASE_NAME}' in namespace '{namespace}'",
+                    "that resource cannot be found",
+                ),
+            )
+        return _after_cleanup(plan, STALE_RELEASE)
 
     if resource is None:
         return _after_cleanup(_without_release(observed, force, stale=True), STALE_RELEASE)
@@ -186,7 +210,15 @@ def _without_release(observed, force, stale=False):
     keeps them, since its namespace holds the key that proves the resource is this cluster's.
     """
     if observed.resource is None:
-        return Plan(NOT_ONBOARDED, cleanup=stale or bool(observed.leftovers()), install=True, key=NEW_KEY)
+        cleanup = stale or bool(observed.leftovers())
+        if cleanup and not stale and not force and _names_another_resource(observed):
+            return Plan(
+                NOT_ONBOARDED,
+                failure=_names_another(
+                    observed, "what is left of its Arc agents", f"no helm release '{RELEASE_NAME}' is installed"
+                ),
+            )
+        return Plan(NOT_ONBOARDED, cleanup=cleanup, install=True, key=NEW_KEY)
     if observed.cluster_key_matches():
         return Plan(UNFINISHED_ONBOARDING, cleanup=stale, install=True, key=CLUSTER_KEY)
     if force:
@@ -202,6 +234,23 @@ def _without_release(observed, force, stale=False):
             "or set force: true to onboard this cluster as that resource (it gets a new agent key, which "
             "disconnects any other cluster connected as it)."
         ),
+    )
+
+
+def _names_another_resource(observed):
+    """Whether azure-clusterconfig is there and names another resource than the requested one."""
+    return observed.config is not None and config_identity(observed.config) != observed.requested
+
+
+def _names_another(observed, what, why):
+    """The refusal to remove Arc objects that azure-clusterconfig ascribes to another resource."""
+    subscription, group, name = _as_configured(observed.config)
+    return (
+        f"The cluster at {observed.where} is connected to Azure Arc as connected cluster '{name}' in resource group "
+        f"'{group}' (subscription {subscription}), not as '{observed.requested[2]}' in '{observed.requested[1]}', "
+        f"and {why}: nothing was removed. Removing {what} needs proof that it is this resource's. Check "
+        "kubeconfig and context, disconnect the cluster from that resource (state: absent with its name and "
+        "resource group), or set force: true to remove it and onboard this cluster anyway."
     )
 
 

@@ -32,6 +32,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._arc import resource as
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import values as _arc_values
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import (
     ARC_NAMESPACE,
+    ARC_NAMESPACES,
     RELEASE_NAME,
     RELEASE_NAMESPACE,
     ArcCluster,
@@ -57,7 +58,7 @@ class Onboarding:
         proxy = params.get("proxy") or {}
         self.proxy = _arc_values.Proxy(proxy.get("https_proxy"), proxy.get("http_proxy"), proxy.get("no_proxy"))
         module.protect(self.proxy.secrets)
-        _arc_resource.check_names(params["name"], params["resource_group"])
+        _arc_resource.check_names(params["name"], params["resource_group"], params.get("location"))
         self.name = params["name"]
         self.resource_group = params["resource_group"]
         self.force = params["force"]
@@ -174,7 +175,9 @@ class Onboarding:
         """What the cluster holds, and the Plan for it; fails here, before any write, when it must."""
         cluster = self.cluster()
         release = self.arc_release()
-        config = cluster.cluster_config() if release else None
+        # Read with or without a release: it says whose leftovers a cleanup would remove (detect() refuses to remove
+        # what names another resource).
+        config = cluster.cluster_config()
         observed = _arc_detect.Observed(
             self.requested,
             resource,
@@ -485,6 +488,14 @@ class Onboarding:
         cluster.delete_namespace(ARC_NAMESPACE)
         cluster.wait_removed([ARC_NAMESPACE], self.waiter())
 
+    def not_ours(self, configured):
+        """The warning of a disconnect that leaves Arc agents in place: they are not provably this resource's."""
+        return (
+            f"The cluster at {self.where} is connected to Azure Arc as {configured}, not as '{self.name}' in "
+            f"'{self.resource_group}': its Arc agents were left in place. Check kubeconfig and context, or set "
+            "force: true to remove them anyway."
+        )
+
     # state=absent
 
     def disconnect(self):
@@ -505,27 +516,38 @@ class Onboarding:
                 raise
             module.warn(f"The cluster cannot be reached, so only the Azure resource is deleted: {exc.message}")
         release = self.arc_release() if cluster is not None else None
+        config = cluster.cluster_config() if cluster is not None else None
+        identity = _arc_detect.config_identity(config) if config is not None else None
+        names_this = identity == tuple(part.lower() for part in self.requested)
+        configured = "an unknown resource (ConfigMap azure-arc/azure-clusterconfig is missing)"
+        if config is not None:
+            configured = "connected cluster '{}' in resource group '{}'".format(
+                config.get("AZURE_RESOURCE_NAME"), config.get("AZURE_RESOURCE_GROUP")
+            )
+        # Nothing is removed from the cluster unless it is provably this resource's (azure-clusterconfig names it,
+        # or, with no release, the key Secret fits its agentPublicKeyCertificate) or force is set, as
+        # delete_connectedk8s refuses agents whose ConfigMap names another resource ("The current context in the
+        # kubeconfig file does not correspond to the connected cluster resource specified"):
+        # https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
         agents_are_ours = False
         if release is not None:
-            config = cluster.cluster_config()
-            identity = _arc_detect.config_identity(config) if config is not None else None
-            if identity == tuple(part.lower() for part in self.requested) or self.force:
+            if names_this or self.force:
                 agents_are_ours = True
             elif resource is not None:
-                configured = "an unknown resource (ConfigMap azure-arc/azure-clusterconfig is missing)"
-                if config is not None:
-                    configured = "connected cluster '{}' in resource group '{}'".format(
-                        config.get("AZURE_RESOURCE_NAME"), config.get("AZURE_RESOURCE_GROUP")
-                    )
                 raise ArcMLError(
                     f"The cluster at {self.where} is connected as {configured}, not as '{self.name}' in "
                     f"'{self.resource_group}': nothing was deleted. Check kubeconfig and context, or set force: true "
                     "to delete the resource and remove these agents anyway."
                 )
+            else:
+                module.warn(self.not_ours(configured))
         elif cluster is not None and resource is not None and self.cluster_key_matches(resource):
             # An onboarding that stopped before helm (or agents removed without their namespace): the key Secret
-            # there is this resource's.
-            agents_are_ours = True
+            # there is this resource's, unless the ConfigMap next to it names another resource.
+            if config is None or names_this or self.force:
+                agents_are_ours = True
+            else:
+                module.warn(self.not_ours(configured))
 
         module.set_diff(_arc_resource.diff_view(resource), {})
         if resource is not None:
@@ -559,9 +581,11 @@ class Onboarding:
                 # it, helm delete and the namespaces only:
                 # https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
                 cluster.delete_arc_crds()
-            namespaces = [ARC_NAMESPACE, RELEASE_NAMESPACE]
-            if release is not None and release["namespace"] not in [*namespaces, "default"]:
-                namespaces.append(release["namespace"])
+            # Only azure-arc and azure-arc-release, wherever helm reports the release (kube-system, a shared
+            # namespace): it was uninstalled from there, and that namespace stays, as az connectedk8s delete leaves
+            # it (delete_arc_agents, cleanup_release_install_namespace_if_exists in
+            # https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/_utils.py).
+            namespaces = list(ARC_NAMESPACES)
             for namespace in namespaces:
                 cluster.delete_namespace(namespace)
             if waiter is not None:

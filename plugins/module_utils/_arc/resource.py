@@ -20,8 +20,8 @@ Everything here is pure: no request is made.
 from __future__ import annotations
 
 import copy
-import re
 
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure import resource_id as _resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
@@ -67,33 +67,42 @@ ARC_AGENTRY_CONFIGURATIONS = "arcAgentryConfigurations"
 PROXY_FEATURE = "proxy"
 
 
-# connectedClusters names: 1-63 characters, letters, digits, '-' and '_', a letter or digit at both ends.
-CLUSTER_NAME = re.compile(r"^[a-zA-Z0-9]([-_a-zA-Z0-9]{0,61}[a-zA-Z0-9])?$")
-# Resource group names: 1-90 characters, letters, digits, '.', '_', '-', '(' and ')', not ending in '.'.
-RESOURCE_GROUP_NAME = re.compile(r"^[-\w._()]{0,89}[-\w_()]$")
+# The names of a connected cluster and its resource group, and its location, follow the shared rules of
+# _azure/resource_id.py (each traced there to its spec), checked with anchored full matches before any request.
+CLUSTER_NAME = _resource_id.CLUSTER_NAME
+RESOURCE_GROUP_NAME = _resource_id.RESOURCE_GROUP
 
 
-class InvalidNameError(ArcMLError):
+class InvalidNameError(_resource_id.InvalidNameError):
     """A name Azure would refuse; raised before any request is sent."""
 
 
-def check_names(name, resource_group):
-    """Refuse names Azure rejects, before anything is written to Azure or to the cluster."""
-    problems = []
-    if not CLUSTER_NAME.match(name or ""):
-        problems.append(
-            f"cluster name {name!r} must be 1-63 characters of letters, digits, '-' and '_', "
-            "starting and ending with a letter or digit"
-        )
-    if not RESOURCE_GROUP_NAME.match(resource_group or ""):
-        problems.append(
-            f"resource group {resource_group!r} must be 1-90 characters of letters, digits, '.', '_', '-', "
-            "'(' and ')', not ending in '.'"
-        )
+def check_names(name, resource_group, location=None):
+    """Refuse names Azure rejects, before anything is written to Azure or to the cluster.
+
+    `location` (when given) names the regional config data plane host (https://<location>.dp...), so it is
+    checked too: a '#', '?' or '/' in it would change the URL.
+    """
+    problems = _resource_id.name_problems(
+        ("cluster name", name or "", CLUSTER_NAME),
+        ("resource group", resource_group or "", RESOURCE_GROUP_NAME),
+        ("location", location, _resource_id.LOCATION),
+    )
     if problems:
         raise InvalidNameError(
             "Invalid connected cluster: {}. Nothing was sent to Azure or the cluster.".format("; ".join(problems))
         )
+
+
+def check_info_names(subscription_id, name=None, resource_group=None):
+    """connected_cluster_info: the names that reach the request path, checked before the read."""
+    _resource_id.check_names(
+        ("subscription_id", subscription_id, _resource_id.SUBSCRIPTION_ID),
+        ("resource_group", resource_group, RESOURCE_GROUP_NAME),
+        ("name", name, CLUSTER_NAME),
+        what="connected cluster query",
+        error=InvalidNameError,
+    )
 
 
 class Desired:
@@ -105,6 +114,12 @@ class Desired:
     def __init__(
         self, name=None, location=None, tags=None, distribution=None, infrastructure=None, agent_auto_upgrade=None
     ):
+        # The location names the regional config data plane's host: refused here, before any request.
+        problems = _resource_id.name_problems(("location", location, _resource_id.LOCATION))
+        if problems:
+            raise InvalidNameError(
+                f"Invalid connected cluster: {problems[0]}. Nothing was sent to Azure or the cluster."
+            )
         self.name = name
         self.location = location
         self.tags = None if tags is None else {str(k): str(v) for k, v in tags.items()}
@@ -113,19 +128,32 @@ class Desired:
         self.agent_auto_upgrade = agent_auto_upgrade
 
 
+def _checked_subscription(subscription_id):
+    """The subscription id of a request path, refused (before the request) unless it is a GUID."""
+    _resource_id.check_names(
+        ("subscription_id", subscription_id, _resource_id.SUBSCRIPTION_ID),
+        what="connected cluster request",
+        error=InvalidNameError,
+    )
+    return subscription_id
+
+
 def cluster_path(subscription_id, resource_group, name):
+    _checked_subscription(subscription_id)
     return resource_path(
         "subscriptions", subscription_id, "resourceGroups", resource_group, "providers", NAMESPACE, TYPE, name
     )
 
 
 def group_list_path(subscription_id, resource_group):
+    _checked_subscription(subscription_id)
     return resource_path(
         "subscriptions", subscription_id, "resourceGroups", resource_group, "providers", NAMESPACE, TYPE
     )
 
 
 def subscription_list_path(subscription_id):
+    _checked_subscription(subscription_id)
     return resource_path("subscriptions", subscription_id, "providers", NAMESPACE, TYPE)
 
 

@@ -30,6 +30,8 @@ def read_connected_clusters(module):
     """One connected cluster (name and resource_group), those of a resource group, or those of the subscription."""
     azure = module.azure()
     name, group = module.params["name"], module.params["resource_group"]
+    # Every name that reaches the request path is checked first (_azure/resource_id.py).
+    _arc_resource.check_info_names(azure.subscription_id, name, group)
     version = _arc_resource.API_VERSION
     if name:
         found = azure.arm.get_or_none(_arc_resource.cluster_path(azure.subscription_id, group, name), version)

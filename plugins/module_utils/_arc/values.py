@@ -15,7 +15,8 @@ needed. The dotted keys are nested and typed the way `--set` types them, so the 
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import url_passwords
 
 _INTEGER = re.compile(r"^[-+]?[0-9]+$")
 
@@ -117,8 +118,12 @@ class Proxy:
 
     @property
     def secrets(self):
-        """Passwords in proxy URLs (http://user:password@proxy:3128): masked wherever they could appear."""
-        return proxy_passwords(self.https_proxy, self.http_proxy)
+        """Passwords in proxy URLs (http://user:password@proxy:3128): masked wherever they could appear.
+
+        Found whole when they hold `/`, `#`, `?` or `@` unescaped, and in both forms when %-escaped (see
+        _common.errors.url_passwords); ArcMLModule already masks them from the start of every run.
+        """
+        return url_passwords([self.https_proxy, self.http_proxy])
 
     def values(self):
         """The proxy values the agent chart reads, as az connectedk8s sets them; {} when nothing is given."""
@@ -148,17 +153,8 @@ class Proxy:
 
 
 def proxy_passwords(*urls):
-    found = []
-    for url in urls:
-        if not isinstance(url, str) or not url:
-            continue
-        try:
-            password = urlsplit(url).password
-        except ValueError:
-            password = None
-        if password:
-            found.append(password)
-    return found
+    """The passwords of these proxy URLs (whatever delimiters they hold), raw and percent-decoded."""
+    return url_passwords([url for url in urls if isinstance(url, str) and url])
 
 
 def release_secrets(values):

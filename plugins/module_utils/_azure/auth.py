@@ -42,7 +42,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import (
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.version import USER_AGENT
 
 AUTH_SOURCES = ("auto", "parameters", "env", "msi", "cli")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def azure_auth_argument_spec():
@@ -331,7 +331,7 @@ def _identity_reason(text):
 def check_subscription_id(subscription_id):
     if not subscription_id:
         raise ArcMLError("subscription_id is required: set the subscription_id option or AZURE_SUBSCRIPTION_ID.")
-    if not _GUID.match(subscription_id):
+    if not _GUID.fullmatch(subscription_id):
         raise ArcMLError(f"subscription_id {subscription_id!r} is not a subscription GUID.")
     return subscription_id.lower()
 

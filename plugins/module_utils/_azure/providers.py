@@ -13,6 +13,11 @@ Every registration is asked for first, then waited for: they run side by side in
 from __future__ import annotations
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import (
+    PROVIDER_NAMESPACE,
+    SUBSCRIPTION_ID,
+    check_names,
+)
 
 API_VERSION = "2022-09-01"
 TARGET_STATES = {"registered": ("Registered",), "unregistered": ("NotRegistered", "Unregistered")}
@@ -35,6 +40,9 @@ def unique_namespaces(namespaces):
 def ensure_providers(module):
     """resource_provider: register or unregister the namespaces, then wait for the final states."""
     state = module.params["state"]
+    namespaces = unique_namespaces(module.params["namespaces"])
+    # Every namespace reaches a request path: all are checked before the first request (sign-in included).
+    check_names(*(("namespaces", n, PROVIDER_NAMESPACE) for n in namespaces), what="resource_provider request")
     azure = module.azure()
     arm = azure.arm
 
@@ -42,8 +50,9 @@ def ensure_providers(module):
         segments = ("subscriptions", azure.subscription_id, "providers", namespace)
         return resource_path(*segments + ((action,) if action else ()))
 
+    check_names(("subscription_id", azure.subscription_id, SUBSCRIPTION_ID), what="resource_provider request")
     providers = []
-    for namespace in unique_namespaces(module.params["namespaces"]):
+    for namespace in namespaces:
         current = arm.get(provider_path(namespace), API_VERSION)
         providers.append(
             {

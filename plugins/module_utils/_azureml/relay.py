@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure import resource_id as _resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
@@ -50,14 +51,38 @@ def default_namespace(cluster_name, subscription_id, resource_group):
     return valid_name(f"{cluster_name}-{subscription_id}-{resource_group}-relay")
 
 
+def check_relay_names(resource_group=None, namespace=None, hybrid_connection=None, rule=None, subscription_id=None):
+    """Refuse, before any request, a Relay name Azure does not allow in a request path (None: not checked).
+
+    The rules are the Relay spec's (_azure/resource_id.py): namespaceName 6-50 letters, digits and '-', starting
+    with a letter and ending with a letter or digit; hybridConnectionName and authorizationRuleName 1-50.
+    """
+    _resource_id.check_names(
+        ("subscription_id", subscription_id, _resource_id.SUBSCRIPTION_ID),
+        ("relay.resource_group", resource_group, _resource_id.RESOURCE_GROUP),
+        ("relay.namespace", namespace, _resource_id.RELAY_NAMESPACE),
+        ("relay.hybrid_connection", hybrid_connection, _resource_id.RELAY_CHILD),
+        ("relay.authorization_rule", rule, _resource_id.RELAY_CHILD),
+        what="Azure Relay",
+    )
+
+
 class RelayTarget(GroupResource):
-    """Where the hybrid connection is (or will be)."""
+    """Where the hybrid connection is (or will be); `check()` before its first request."""
 
     def __init__(self, subscription_id, resource_group, namespace, hybrid_connection, rule=RULE_NAME):
         super().__init__(subscription_id, resource_group)
         self.namespace = namespace
         self.hybrid_connection = hybrid_connection
         self.rule = rule
+
+    def check(self):
+        """Refuse the target, before any request, if one of its names is not allowed in a request path.
+
+        The subscription is the cluster's, checked with the extension's names (_extension.client).
+        """
+        check_relay_names(self.resource_group, self.namespace, self.hybrid_connection, self.rule)
+        return self
 
     @property
     def namespace_path(self):

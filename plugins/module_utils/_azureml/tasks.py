@@ -24,8 +24,17 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import A
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import extension_client
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.ensure import ExtensionTask
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.tasks import refuse_plain_secrets
 
 PEM_MARKERS = {"certificate": "-----BEGIN CERTIFICATE-----", "private key": "PRIVATE KEY-----"}
+# The Relay connection string's keys (AzureMLKubernetes.py: RELAY_SERVER_CONNECTION_STRING, RELAY_CONNECTION_STRING_KEY,
+# and the deprecated RelayConnectionString): the module has an option of its own for it.
+RELAY_HINT = (
+    "For the Azure Relay, relay.connection_string (with relay.hybrid_connection_id) takes the connection string too."
+)
+PLAIN_SECRET_HINTS = dict.fromkeys(
+    ("relayserverconnectionstring", "relayserver.relayconnectionstring", "relayconnectionstring"), RELAY_HINT
+)
 # az k8s-extension sends the extension type in lower case.
 EXTENSION_TYPE = _azureml_settings.EXTENSION_TYPE.lower()
 
@@ -67,7 +76,7 @@ def provide_relay(module, client, cluster, options):
         options["namespace"] or _relay.default_namespace(ref.cluster_name, ref.subscription_id, ref.resource_group),
         options["hybrid_connection"] or ref.cluster_name,
         options["authorization_rule"],
-    )
+    ).check()
     relay = _relay.ensure_relay(
         client.arm,
         target,
@@ -100,6 +109,10 @@ def protected_reason(relay_result):
 def ensure_azureml(module):
     """azureml_extension: install, update or remove the Azure ML extension (and find or create its Relay)."""
     params = module.params
+    # First of all: a failed result echoes the module arguments, so a secret in them is masked before anything fails.
+    refuse_plain_secrets(
+        module, params["configuration_settings"], refuse=params["state"] == "present", hints=PLAIN_SECRET_HINTS
+    )
     if params["state"] == "absent":
         ExtensionTask(module, extension_client(module, params["name"])).absent(force=params["force_delete"])
         return
@@ -113,6 +126,14 @@ def ensure_azureml(module):
         auto_upgrade_minor_version=params["auto_upgrade_minor_version"],
     )
     configured = _azureml_settings.configure(settings, protected, lambda path, kind: read_pem(module, path, kind))
+    # The Relay names given as options reach request paths: checked with the extension's before any request
+    # (the namespace derived from the cluster's names is checked when the target is built, before its first read).
+    _relay.check_relay_names(
+        relay_options["resource_group"],
+        relay_options["namespace"],
+        relay_options["hybrid_connection"],
+        relay_options["authorization_rule"],
+    )
 
     client = extension_client(module, params["name"])
     task = ExtensionTask(module, client, params["protected_settings_update"])

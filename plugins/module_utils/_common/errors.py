@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import re
 import traceback
+from urllib.parse import unquote
 
 
 class ArcMLError(Exception):
@@ -62,3 +63,34 @@ def redact(text, secrets):
     for secret in sorted((s for s in secrets if isinstance(s, str) and s), key=len, reverse=True):
         text = text.replace(secret, "********")
     return text
+
+
+# `scheme://` and what follows it up to the next whitespace: where a URL's userinfo can be.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(\S*)")
+
+
+def url_passwords(value):
+    """The passwords of every URL in `value` (a string, or any option value: dicts and lists are walked).
+
+    The userinfo is everything between `scheme://` and the LAST `@` after it, so a password holding `/`, `#`,
+    `?` or `@` unescaped is found whole (urlsplit would end the authority at the first `/`, `?` or `#`); the
+    password is what follows the first `:` of the userinfo. Each comes back as written and, when it holds
+    %-escapes, percent-decoded too (the form a tool may print). A URL with a path holding `@` gives a longer
+    string than the password: more is masked, never less.
+    """
+    found = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(reversed(list(item)))
+        elif isinstance(item, str) and "://" in item:
+            for match in _URL.finditer(item):
+                userinfo, at, _host = match.group(1).rpartition("@")
+                password = userinfo.partition(":")[2] if at else ""
+                for form in (password, unquote(password)):
+                    if form and form not in found:
+                        found.append(form)
+    return found

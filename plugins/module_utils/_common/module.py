@@ -43,6 +43,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import (
     MissingDependency,
     one_line,
     redact,
+    url_passwords,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, wait_argument_spec
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import (
@@ -64,6 +65,21 @@ _SECRET_ENVIRONMENT = (
 )
 
 
+class _AnsibleModule(AnsibleModule):
+    """AnsibleModule that masks URL passwords from the moment it reads its arguments.
+
+    AnsibleModule validates the arguments inside its constructor and fails there on a bad one (a wait_timeout
+    of "abc"), echoing every argument back in `invocation.module_args`: a proxy password would be printed
+    before ArcMLModule could protect() it. `_load_params` is where AnsibleModule reads the raw arguments,
+    after it has made `no_log_values` and before it validates them, so every option's URL passwords (nested
+    ones, and those of options the module does not know) are masked in whatever it returns from then on.
+    """
+
+    def _load_params(self):
+        super()._load_params()
+        self.no_log_values.update(url_passwords(self.params))
+
+
 class ArcMLModule:
     """An AnsibleModule with the shared argument spec pieces, result, diff, check mode and failure handling."""
 
@@ -78,7 +94,7 @@ class ArcMLModule:
         if wait:
             spec.update(wait_argument_spec())
         spec.update(argument_spec)
-        self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self.ansible = _AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self.result = {"changed": False, "actions": []} if mutating else {"changed": False}
         self._azure = None
         self._kube = None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure import resource_id as _resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import (
     build_spec,
@@ -31,9 +32,11 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type 
 
 CONNECTED_CLUSTERS = "Microsoft.Kubernetes/connectedClusters"
 MANAGED_CLUSTERS = "Microsoft.ContainerService/managedClusters"
+# Matched whole (fullmatch); each of its names is then checked against the rule of its path parameter
+# (_azure/resource_id.py), because the id's names reach request paths.
 CLUSTER_ID = re.compile(
-    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)/providers/"
-    r"(?P<type>Microsoft\.Kubernetes/connectedClusters|Microsoft\.ContainerService/managedClusters)/(?P<name>[^/]+)/?$",
+    r"/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)/providers/"
+    r"(?P<type>Microsoft\.Kubernetes/connectedClusters|Microsoft\.ContainerService/managedClusters)/(?P<name>[^/]+)/?",
     re.IGNORECASE,
 )
 IDENTITY_ID = re.compile(
@@ -66,7 +69,7 @@ class DesiredCompute:
     @property
     def cluster(self):
         """The cluster's (subscription, resource group, type, name) from its ARM id."""
-        match = CLUSTER_ID.match(self.cluster_id)
+        match = CLUSTER_ID.fullmatch(self.cluster_id)
         return match.group("subscription"), match.group("resource_group"), match.group("type"), match.group("name")
 
 
@@ -84,13 +87,20 @@ def cluster_id_from_params(params, workspace):
         raise ComputeSpecError(
             "Name the cluster to attach: cluster_resource_id, or cluster_name and cluster_resource_group."
         )
-    match = CLUSTER_ID.match(cluster_id)
+    match = CLUSTER_ID.fullmatch(cluster_id)
     if not match:
         raise ComputeSpecError(
             f"The cluster id from {given}, {cluster_id!r}, is not the ARM id of a cluster: expected "
             f"/subscriptions/<id>/resourceGroups/<group>/providers/{CONNECTED_CLUSTERS}/<name> (or "
             f"{MANAGED_CLUSTERS} for AKS); a name or group cannot contain '/'."
         )
+    problems = _resource_id.name_problems(
+        (f"the subscription id in {given}", match.group("subscription"), _resource_id.SUBSCRIPTION_ID),
+        (f"the resource group in {given}", match.group("resource_group"), _resource_id.RESOURCE_GROUP),
+        (f"the cluster name in {given}", match.group("name"), _resource_id.CLUSTER_NAME),
+    )
+    if problems:
+        raise ComputeSpecError("Invalid cluster to attach: {}. Nothing was sent to Azure.".format("; ".join(problems)))
     cluster_id = cluster_id.rstrip("/")
     subscription = match.group("subscription")
     if subscription.lower() != workspace.subscription_id.lower():

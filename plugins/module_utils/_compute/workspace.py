@@ -21,14 +21,16 @@ import json
 import os
 import re
 
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure import resource_id as _resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import check_subscription_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, one_line
 
 CONFIG_DIRECTORIES = (".azureml", "aml_config", None)
 CONFIG_FILE_NAMES = ("config.json", "project.json")
-# Path pattern of workspaceName in the API (2025-12-01).
-WORKSPACE_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$")
+# Path pattern of workspaceName in the API (2025-12-01), matched whole (re.fullmatch: `$` with re.match would let
+# a final newline through); the rule and its source are in _azure/resource_id.py.
+WORKSPACE_NAME = re.compile(_resource_id.WORKSPACE_NAME.pattern)
 _REQUIRED_KEYS = ("subscription_id", "resource_group", "workspace_name")
 
 
@@ -146,11 +148,22 @@ def read_config_file(path):
             f"subscription_id {subscription_id!r} in workspace config {path} is not a GUID."
         ) from None
     check_workspace_name(name, f"workspace_name in {path}")
+    check_workspace_names(subscription_id, resource_group, f"in {path}")
     return Workspace(subscription_id, resource_group, name, config_file=str(path))
 
 
+def check_workspace_names(subscription_id, resource_group, where=""):
+    """The subscription and resource group of the workspace's request path, matched whole before any request."""
+    problems = _resource_id.name_problems(
+        (" ".join(filter(None, ("subscription_id", where))), subscription_id, _resource_id.SUBSCRIPTION_ID),
+        (" ".join(filter(None, ("resource_group", where))), resource_group, _resource_id.RESOURCE_GROUP),
+    )
+    if problems:
+        raise WorkspaceConfigError("Invalid workspace: {}. Nothing was sent to Azure.".format("; ".join(problems)))
+
+
 def check_workspace_name(name, what="workspace_name"):
-    if not WORKSPACE_NAME.match(name or ""):
+    if not isinstance(name, str) or not WORKSPACE_NAME.fullmatch(name):
         raise WorkspaceConfigError(
             f"{what} {name!r} is not a workspace name: 3-33 characters, letters, digits, '_' and '-', starting "
             "with a letter or digit."
@@ -168,4 +181,6 @@ def workspace_from_params(params, cwd=None):
     name = check_workspace_name(params.get("workspace_name"))
     if not params.get("resource_group"):
         raise WorkspaceConfigError("resource_group (the workspace's resource group) is required with workspace_name.")
-    return Workspace(check_subscription_id(params.get("subscription_id")), params["resource_group"], name)
+    subscription_id = check_subscription_id(params.get("subscription_id"))
+    check_workspace_names(subscription_id, params["resource_group"])
+    return Workspace(subscription_id, params["resource_group"], name)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure import resource_id as _resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, is_absent, resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.protected import legacy_keys
@@ -108,10 +109,30 @@ class ExtensionClient:
         return self.arm.delete(path, API_VERSION, waiter=waiter)
 
 
+def check_extension_names(params, name):
+    """Refuse, before any request, a name of the options that Azure does not allow in the request path.
+
+    An empty `name` (cluster_extension_info listing every extension) is not checked.
+    """
+    _resource_id.check_names(
+        ("resource_group", params["resource_group"], _resource_id.RESOURCE_GROUP),
+        ("cluster_name", params["cluster_name"], _resource_id.CLUSTER_NAME),
+        ("name", name or None, _resource_id.EXTENSION_NAME),
+        what="extension request",
+    )
+
+
 def extension_client(module, name):
-    """The ExtensionClient for the cluster the task's options name (authenticates to Azure on first use)."""
+    """The ExtensionClient for the cluster the task's options name (authenticates to Azure on first use).
+
+    Every name in the extension's path is checked first (_azure/resource_id.py), before sign-in.
+    """
     params = module.params
+    check_extension_names(params, name)
     azure = module.azure()
+    _resource_id.check_names(
+        ("subscription_id", azure.subscription_id, _resource_id.SUBSCRIPTION_ID), what="extension request"
+    )
     cluster = ClusterRef(
         azure.subscription_id, params["resource_group"], params["cluster_type"], params["cluster_name"]
     )

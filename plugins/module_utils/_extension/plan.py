@@ -29,6 +29,9 @@ only when it has the complete protected map to send with the PUT (a PUT replaces
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from dataclasses import dataclass
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
@@ -64,6 +67,132 @@ def normalize_settings(settings, what="configuration_settings"):
             raise ArcMLError(f"{what}: setting names must be non-empty strings, got {key!r}.")
         normalized[key] = setting_value(key, value, what)
     return normalized
+
+
+# Secrets in plain configuration settings (plain_secrets). A configuration setting is returned by every GET of the
+# extension to anyone with read access to it, and is handed to the extension's Helm chart as a value; only
+# configurationProtectedSettings are `x-ms-secret` (never returned). Keys az k8s-extension itself only ever puts in
+# the protected settings, lower-cased -> what they hold:
+# - AzureMLKubernetes.py
+#   (https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py):
+#   `__create_required_resource` writes the Relay and Service Bus connection strings and the Log Analytics shared key
+#   to `configuration_protected_settings` (RELAY_SERVER_CONNECTION_STRING, SERVICE_BUS_CONNECTION_STRING,
+#   AZURE_LOG_ANALYTICS_CONNECTION_STRING), `_dereference` copies them to RELAY_CONNECTION_STRING_KEY and
+#   SERVICE_BUS_CONNECTION_STRING_KEY (earlier versions also to RELAY_CONNECTION_STRING_DEPRECATED_KEY,
+#   'RelayConnectionString'), `sslKeyPemFile` is read from the protected settings only, and
+#   `__set_inference_ssl_from_file` puts the base64 private key in protected `scoringFe.sslKey`;
+# - the REST spec's example CreateExtension.json
+#   (https://github.com/Azure/azure-rest-api-specs/blob/main/specification/kubernetesconfiguration/resource-manager/Microsoft.KubernetesConfiguration/stable/2023-05-01/examples/CreateExtension.json)
+#   sends the Log Analytics workspace key `omsagent.secret.key` as a protected setting (and the workspace id
+#   `omsagent.secret.wsid` as a plain one).
+_RELAY = "an Azure Relay connection string"
+_SERVICE_BUS = "a Service Bus connection string"
+_LOG_ANALYTICS = "a Log Analytics workspace key"
+PROTECTED_ONLY_KEYS = {
+    "relayserverconnectionstring": _RELAY,
+    "relayserver.relayconnectionstring": _RELAY,
+    "relayconnectionstring": _RELAY,
+    "servicebusconnectionstring": _SERVICE_BUS,
+    "servicebus.connectionstring": _SERVICE_BUS,
+    "azure_log_analytics.connection_string": _LOG_ANALYTICS,
+    "omsagent.secret.key": _LOG_ANALYTICS,
+    "sslkeypemfile": "the SSL private key file, which az reads from the protected settings only",
+    "scoringfe.sslkey": "the SSL private key",
+}
+# The last dotted part of a key, lower-cased without '_' and '-', ending with one of these, holds a secret (unless
+# its value is empty or a boolean word: `enablePassword: false`). Endings, so that `keyVaultName`,
+# `passwordSecretName`, `sslSecret` (a Kubernetes Secret's name) or `omsagent.secret.wsid` are not matched.
+SECRET_KEY_ENDINGS = (
+    ("password", "a password"),
+    ("passwd", "a password"),
+    ("passphrase", "a passphrase"),
+    ("clientsecret", "a client secret"),
+    ("connectionstring", "a connection string"),
+    ("accountkey", "a storage account key"),
+    ("accesskey", "an access key"),
+    ("secretkey", "a secret key"),
+    ("sharedkey", _LOG_ANALYTICS),
+    ("workspacekey", _LOG_ANALYTICS),
+    ("privatekey", "a private key"),
+    ("apikey", "an API key"),
+    ("sastoken", "a SAS token"),
+    ("accesstoken", "an access token"),
+)
+# Values that are secrets whatever their key: (pattern, what it is).
+SECRET_VALUE_SHAPES = (
+    (
+        re.compile(r"SharedAccessKey\s*=\s*[^;\s]", re.I),
+        "a connection string with its SharedAccessKey (Azure Relay, Service Bus or Event Hubs)",
+    ),
+    (re.compile(r"AccountKey\s*=\s*[^;\s]", re.I), "a storage connection string with its AccountKey"),
+    (re.compile(r"SharedAccessSignature\s*=\s*[^;\s]", re.I), "a connection string with a SharedAccessSignature"),
+    (re.compile(r"(^|[?&])sig=[^&\s]", re.I), "a SAS token (sig=)"),
+    (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----"), "a PEM private key"),
+    (re.compile(r"(^|;)\s*(password|pwd)\s*=\s*[^;\s]", re.I), "a connection string with a password"),
+    (re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.I), "a URL with a password"),
+)
+# base64 of "-----BEGIN": a base64-encoded PEM block, decoded to look for a private key.
+_BASE64_PEM = "LS0tLS1CRUdJTi"
+
+
+def _strings(value):
+    """The strings in a setting value (nested values too: normalize_settings refuses them later, but the module
+    arguments Ansible echoes back on that failure would show them)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield str(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def _value_shape(text):
+    for pattern, what in SECRET_VALUE_SHAPES:
+        if pattern.search(text):
+            return what
+    stripped = text.strip()
+    if stripped.startswith(_BASE64_PEM):
+        try:
+            decoded = base64.b64decode(stripped, validate=False).decode("ascii", errors="replace")
+        except (binascii.Error, ValueError):
+            return None
+        if "PRIVATE KEY-----" in decoded:
+            return "a base64-encoded PEM private key"
+    return None
+
+
+def _key_meaning(key):
+    lowered = key.lower()
+    if lowered in PROTECTED_ONLY_KEYS:
+        return PROTECTED_ONLY_KEYS[lowered]
+    last = lowered.rsplit(".", 1)[-1].replace("_", "").replace("-", "")
+    for ending, what in SECRET_KEY_ENDINGS:
+        if last.endswith(ending):
+            return what
+    return None
+
+
+def plain_secrets(settings):
+    """[(key, what it holds, the strings to mask)] for the settings in `settings` that hold a secret (no I/O).
+
+    A secret is recognised by its key (PROTECTED_ONLY_KEYS, SECRET_KEY_ENDINGS; not when the value is empty or a
+    boolean word) or by the shape of its value (SECRET_VALUE_SHAPES, a base64 PEM private key). `settings` are the
+    settings as the user gave them (any value type): the check comes before anything else can fail.
+    """
+    found = []
+    for key, value in (settings or {}).items():
+        strings = [text for text in _strings(value) if text.strip()]
+        what = next((shape for shape in map(_value_shape, strings) if shape), None)
+        scalar = strings and not isinstance(value, (dict, list, tuple))
+        if what is None and scalar and strings[0].strip().lower() not in _BOOLEAN_WORDS:
+            what = _key_meaning(str(key))
+        if what is not None:
+            found.append((str(key), what, tuple(strings)))
+    return found
 
 
 def same_value(current, desired, case_insensitive=False):

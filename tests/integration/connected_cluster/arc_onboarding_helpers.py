@@ -85,6 +85,23 @@ class ClusterView:
         path = f"/api/v1/namespaces/{newest['metadata']['namespace']}/secrets/{newest['metadata']['name']}"
         self.api.patch(path, {"metadata": {"labels": {"status": status}}, "data": {"release": _b64(raw)}})
 
+    def move_release(self, namespace):
+        """Move helm's records of release azure-arc into `namespace`, as if it had been installed there."""
+        for secret in self._release_secrets():
+            metadata = secret["metadata"]
+            decoded = _decode_release(secret["data"]["release"])
+            decoded["namespace"] = namespace
+            raw = base64.b64encode(gzip.compress(json.dumps(decoded).encode())).decode()
+            body = {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": secret.get("type"),
+                "metadata": {"name": metadata["name"], "labels": metadata.get("labels") or {}},
+                "data": {"release": _b64(raw)},
+            }
+            self.api.post(f"/api/v1/namespaces/{namespace}/secrets", body)
+            self.api.delete(f"/api/v1/namespaces/{metadata['namespace']}/secrets/{metadata['name']}")
+
     def config(self):
         path = "/api/v1/namespaces/azure-arc/configmaps/azure-clusterconfig"
         return self.api.get(path)["data"] if self.api.exists(path) else None

@@ -356,12 +356,29 @@ def test_existing_resource_without_agents_is_refused_unless_forced(arc_sandbox, 
     assert arc_sandbox.resource(ONE, "cc-one-b")["properties"]["agentPublicKeyCertificate"] != public
 
 
-def test_agents_of_a_deleted_resource_are_removed_and_the_cluster_onboarded_again(arc_sandbox, play):
+def test_agents_of_a_deleted_resource_are_removed_only_with_force_and_the_cluster_onboarded_again(arc_sandbox, play):
+    # Issue 17: the agents name cc-one-b, whose resource is gone. Nothing proves they are cc-one's, so a run for
+    # cc-one without force removes nothing (it used to clean them up, as az connectedk8s connect does) and names
+    # cc-one-b; with force it cleans them up and onboards.
     arm = arc_sandbox.arm()
     arm.call("DELETE", arm.cluster_id(ONE.resource_group, "cc-one-b"), ARM_API)
     wait_for(lambda: arc_sandbox.resource(ONE, "cc-one-b") is None, "the resource to be deleted", timeout=30)
+    view = arc_sandbox.view(ONE)
+    before = (view.release(), view.private_key(), view.arc_crds())
+    mark = arc_sandbox.mark()
 
-    result = ok(play([connect(arc_sandbox, ONE)]))
+    run = play([connect(arc_sandbox, ONE)])
+
+    message = failure_message(run, 0)
+    assert "connected cluster 'cc-one-b' in resource group 'rg-cc-one'" in message
+    assert "nothing was removed" in message and "force: true" in message
+    assert run.results[0]["detected"] == "stale_release"
+    assert task_writes(arc_sandbox, mark) == [[]]
+    assert (view.release(), view.private_key(), view.arc_crds()) == before
+    assert view.config()["AZURE_RESOURCE_NAME"] == "cc-one-b"
+    assert arc_sandbox.resource(ONE) is None
+
+    result = ok(play([connect(arc_sandbox, ONE, force=True)]))
 
     assert result["detected"] == "stale_release"
     assert result["actions"][0].startswith("remove the stale Arc agents")
@@ -445,6 +462,29 @@ def test_a_registry_mirror_without_a_version_pulls_the_version_the_data_plane_ch
     assert "--wait" not in upgrade
     assert arc_sandbox.view(ONE).release()["status"] == "deployed"
     assert arc_sandbox.resource(ONE)["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_disconnect_uninstalls_a_release_in_a_shared_namespace_and_leaves_that_namespace(
+    arc_sandbox, play, helm_recorder
+):
+    # Issue 17: helm reports the release in namespace shared-tools, which holds other things too. The release is
+    # uninstalled from there; only azure-arc and azure-arc-release are deleted, as az connectedk8s delete does.
+    view = arc_sandbox.view(ONE)
+    view.api.post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shared-tools"}})
+    marker = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "keep-me"}, "data": {"a": "b"}}
+    view.api.post("/api/v1/namespaces/shared-tools/configmaps", marker)
+    view.move_release("shared-tools")
+    assert view.release()["namespace"] == "shared-tools"
+    helm_recorder.clear()
+
+    result = ok(play([disconnect(arc_sandbox, ONE)]))
+
+    assert result["changed"] is True
+    assert arc_sandbox.resource(ONE) is None and view.release() is None
+    (uninstall,) = [line for line in helm_recorder.lines() if line.startswith("argv: uninstall")]
+    assert " --namespace shared-tools" in uninstall
+    assert "shared-tools" in view.namespaces() and not {"azure-arc", "azure-arc-release"} & view.namespaces()
+    assert view.api.exists("/api/v1/namespaces/shared-tools/configmaps/keep-me")
 
 
 # cc-aksarc: an AKS Arc cluster, connected by the platform.

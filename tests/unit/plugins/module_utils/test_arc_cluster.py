@@ -266,3 +266,21 @@ def test_removal_without_the_crds_waits_for_the_namespaces_only(server, cluster)
 
     assert cluster.existing_arc_crds() == ["connectedclusters.arc.azure.com"]
     assert not [r for r in server.requests if r["method"] in ("PATCH", "DELETE")]
+
+
+@pytest.mark.parametrize("namespace", ["kube-system", "default", "monitoring"])
+def test_only_the_arc_namespaces_are_ever_deleted_or_waited_for(server, cluster, namespace):
+    # The release may sit in a shared namespace (helm reports it): it is uninstalled there, the namespace stays.
+    server.put(f"/api/v1/namespaces/{namespace}", {"metadata": {"name": namespace}})
+    with pytest.raises(ValueError, match=f"namespace {namespace}.*azure-arc and azure-arc-release"):
+        cluster.delete_namespace(namespace)
+    with pytest.raises(ValueError, match=f"namespace {namespace}"):
+        cluster.wait_removed([namespace], Waiter(10, 5), crds=False)
+    assert server.requests == [] and cluster.namespace_exists(namespace)
+
+
+def test_the_arc_namespaces_are_deleted(server, cluster):
+    for name in ("azure-arc", "azure-arc-release"):
+        server.put(f"/api/v1/namespaces/{name}", {"metadata": {"name": name}})
+        assert cluster.delete_namespace(name) is True
+        assert not cluster.namespace_exists(name)

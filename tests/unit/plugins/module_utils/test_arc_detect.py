@@ -119,7 +119,8 @@ def test_onboarded_as_another_existing_resource_fails_naming_it_even_with_force(
 
 
 def test_agents_of_a_resource_that_is_gone_are_cleaned_up_and_the_cluster_onboarded():
-    other_gone = plan(None, release(), OTHER, other_exists=False)[0]
+    # Agents that name another resource (gone) are removed only with force (issue 17): see the test below.
+    other_gone = plan(None, release(), OTHER, force=True, other_exists=False)[0]
     assert (other_gone.situation, other_gone.cleanup, other_gone.install, other_gone.key) == (
         "stale_release",
         True,
@@ -129,6 +130,42 @@ def test_agents_of_a_resource_that_is_gone_are_cleaned_up_and_the_cluster_onboar
     this_gone, asked = plan(None, release(), THIS)
     assert (this_gone.situation, this_gone.cleanup, this_gone.key) == ("stale_release", True, "new")
     assert "leftovers" not in asked  # the cleanup happens anyway
+
+
+def test_agents_naming_another_resource_are_never_cleaned_up_without_force():
+    # The ConfigMap names old-name, whose resource is gone (or not ours to see): nothing proves that these
+    # agents are site-1's, so a run for site-1 removes nothing and names the other identity.
+    refused, asked = plan(None, release(), OTHER, other_exists=False)
+    assert (refused.situation, refused.cleanup, refused.install) == ("stale_release", False, False)
+    assert "'old-name' in resource group 'rg-old'" in refused.failure and SUB in refused.failure
+    assert "'site-1' in 'rg-site'" in refused.failure and "force: true" in refused.failure
+    assert asked == [("other", (SUB, "rg-old", "old-name"))]
+
+
+def test_agents_naming_another_resource_are_cleaned_up_when_the_key_proves_them_this_resources():
+    # The key Secret fits this resource's agentPublicKeyCertificate: that proves them ours, as the ConfigMap would.
+    result = plan(CONNECTING, release(), OTHER, other_exists=False, key_matches=True)[0]
+    assert (result.situation, result.cleanup, result.install, result.key, result.failure) == (
+        "stale_release",
+        True,
+        True,
+        "cluster",
+        None,
+    )
+
+
+def test_leftovers_without_a_release_that_name_another_resource_are_refused_unless_forced():
+    refused, asked = plan(None, None, OTHER, leftovers=["namespace azure-arc"])
+    assert (refused.situation, refused.cleanup, refused.install) == ("not_onboarded", False, False)
+    assert "'old-name' in resource group 'rg-old'" in refused.failure and "force: true" in refused.failure
+    assert "leftovers" in asked
+    forced = plan(None, None, OTHER, force=True, leftovers=["namespace azure-arc"])[0]
+    assert (forced.failure, forced.cleanup, forced.install, forced.key) == (None, True, True, "new")
+    # Leftovers whose ConfigMap names this resource are this resource's: cleaned without force.
+    ours = plan(None, None, THIS, leftovers=["namespace azure-arc"])[0]
+    assert (ours.failure, ours.cleanup) == (None, True)
+    # A ConfigMap with nothing left to clean (it cannot be there without its namespace) asks nothing more.
+    assert plan(None, None, OTHER)[0].failure is None
 
 
 def test_a_stale_release_next_to_an_existing_requested_resource_still_needs_proof_or_force():

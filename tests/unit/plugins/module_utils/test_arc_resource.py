@@ -246,3 +246,57 @@ def test_the_proxy_feature_is_recorded_as_az_connectedk8s_update_records_it():
     )
     replaced = resource.plan_update(held, resource.Desired(name="site-1"), configurations=proxy)
     assert replaced.put["properties"]["arcAgentryConfigurations"] == [{"feature": "proxy", "settings": {}}]
+
+
+# Names that would change the request path: dot segments (percent-encoding does not help, servers normalise
+# %2E%2E), a final newline ('$' with re.match lets it through), '#', '?', '/', and too long.
+def path_breakers(valid, max_length):
+    return ["..", ".", valid + "\n", valid + "#b", valid + "?b", valid + "/b", "a" * (max_length + 1)]
+
+
+@pytest.mark.parametrize("name", path_breakers("site-1", 63))
+def test_a_cluster_name_that_would_change_the_path_is_refused(name):
+    with pytest.raises(resource.InvalidNameError, match="Nothing was sent") as failed:
+        resource.check_names(name, "rg-site")
+    assert f"cluster name {name!r} is not a valid cluster name" in str(failed.value)
+    assert "\n" not in str(failed.value)
+
+
+@pytest.mark.parametrize("group", path_breakers("rg-site", 90))
+def test_a_resource_group_that_would_change_the_path_is_refused(group):
+    with pytest.raises(resource.InvalidNameError, match="Nothing was sent") as failed:
+        resource.check_names("site-1", group)
+    assert f"resource group {group!r} is not a valid resource group name" in str(failed.value)
+
+
+@pytest.mark.parametrize("location", [*path_breakers("eastus", 64), "east  us"])
+def test_a_location_that_would_change_the_data_plane_url_is_refused(location):
+    # The location names the host of the regional config data plane (https://<location>.dp.kubernetesconfiguration...).
+    with pytest.raises(resource.InvalidNameError, match="Nothing was sent") as failed:
+        resource.check_names("site-1", "rg-site", location)
+    assert f"location {location!r} is not a valid Azure location" in str(failed.value)
+    with pytest.raises(resource.InvalidNameError):
+        resource.Desired(name="site-1", location=location)
+
+
+@pytest.mark.parametrize("location", ["eastus", "East US", "westeurope", "usgovvirginia"])
+def test_locations_azure_has_pass(location):
+    resource.check_names("site-1", "rg-site", location)
+    assert resource.Desired(name="site-1", location=location).location == location
+
+
+@pytest.mark.parametrize(
+    ("option", "values"),
+    [
+        ("name", {"name": "site-1\n"}),
+        ("resource_group", {"resource_group": ".."}),
+        ("subscription_id", {"subscription_id": SUB + "\n"}),
+    ],
+)
+def test_the_info_names_are_checked_before_the_read(option, values):
+    names = {"subscription_id": SUB, "name": "site-1", "resource_group": "rg-site", **values}
+    with pytest.raises(resource.InvalidNameError, match="Nothing was sent") as failed:
+        resource.check_info_names(names["subscription_id"], names["name"], names["resource_group"])
+    assert f"{option} {values[option]!r}" in str(failed.value)
+    with pytest.raises(resource.InvalidNameError):
+        resource.cluster_path(SUB + "\n", "rg-site", "site-1")

@@ -138,6 +138,21 @@ def test_proxy_values_and_the_password_in_a_proxy_url():
     assert values.Proxy().values() == {} and values.Proxy().secrets == []
 
 
+@pytest.mark.parametrize(
+    ("url", "secrets"),
+    [
+        ("http://user:pa/ss-w0rd@proxy:3128", ["pa/ss-w0rd"]),
+        ("http://user:pa#ss-w0rd@proxy:3128", ["pa#ss-w0rd"]),
+        ("http://user:pa?ss-w0rd@proxy:3128", ["pa?ss-w0rd"]),
+        ("http://user:p@ss-w0rd@proxy:3128", ["p@ss-w0rd"]),
+        ("http://user:pa%2Fss%40w0rd@proxy:3128", ["pa%2Fss%40w0rd", "pa/ss@w0rd"]),
+    ],
+)
+def test_a_proxy_password_with_url_delimiters_is_a_secret_whole_and_decoded(url, secrets):
+    assert values.Proxy(https_proxy=url).secrets == secrets
+    assert values.Proxy(http_proxy=url).secrets == secrets
+
+
 def test_a_cloud_with_its_own_arc_endpoint_gets_the_endpoint_overrides():
     metadata = {
         "resourceManager": "https://arm.local/",

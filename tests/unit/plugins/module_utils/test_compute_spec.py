@@ -231,3 +231,26 @@ def test_missing_extension_gives_the_service_error_and_the_command_to_run():
     assert error.status == 400
     assert error.details["request_id"] == "req-123"
     assert "\n" not in message
+
+
+def path_breakers(valid, max_length):
+    return ["..", ".", valid + "\n", valid + "#b", valid + "?b", "a" * (max_length + 1)]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"cluster_name": v} for v in path_breakers("hci-seattle", 63)]
+    + [{"cluster_resource_group": v} for v in path_breakers("rg-hci", 90)]
+    # cluster_resource_id is stripped of surrounding whitespace first, so its newline is put inside.
+    + [{"cluster_resource_id": CLUSTER.replace("hci-seattle", v)} for v in path_breakers("hci-seattle", 63)[:2]]
+    + [{"cluster_resource_id": CLUSTER.replace("hci-seattle", v)} for v in ("hci\nseattle", "a#b", "a?b", "a" * 64)]
+    + [
+        {"cluster_resource_id": CLUSTER.replace("rg-hci", "..")},
+        {"cluster_resource_id": CLUSTER.replace("rg-hci", "rg\nhci")},
+    ],
+)
+def test_a_cluster_id_whose_names_would_change_a_request_path_is_refused(overrides):
+    with pytest.raises(ComputeSpecError) as failed:
+        desired_compute(params(**overrides), WORKSPACE)
+    message = str(failed.value)
+    assert "is not a valid" in message or "is not the ARM id of a cluster" in message, message

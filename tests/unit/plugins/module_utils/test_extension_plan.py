@@ -1,5 +1,7 @@
 """The extension PATCH builder: exactly the fields and keys that differ, under the service's rules."""
 
+import base64
+
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension import protected
@@ -9,6 +11,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import 
     create_body,
     immutable_differences,
     normalize_settings,
+    plain_secrets,
     plan_update,
     same_value,
     versioning_patch,
@@ -282,3 +285,50 @@ def test_apply_patch_merges_settings_and_replaces_protected_keys():
     assert after["properties"]["configurationSettings"] == {"a": "1", "b": "3"}
     assert after["properties"]["configurationProtectedSettings"] == {"new": None}
     assert current["properties"]["configurationSettings"] == {"a": "1", "b": "2"}
+
+
+PEM_KEY = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkZ2VjLXByaXZhdGUta2V5LWJvZHk\n-----END EC PRIVATE KEY-----\n"
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "what"),
+    [
+        (
+            {"a": "Endpoint=sb://n.servicebus.windows.net/;SharedAccessKeyName=r;SharedAccessKey=k3y="},
+            "a",
+            "SharedAccessKey",
+        ),
+        ({"a": "DefaultEndpointsProtocol=https;AccountName=n;AccountKey=k3y=="}, "a", "AccountKey"),
+        ({"a": "sv=2022-11-02&ss=b&sig=abc%3D"}, "a", "SAS token"),
+        ({"a": "Server=db;User Id=u;Password=p4ss;"}, "a", "password"),
+        ({"a": PEM_KEY}, "a", "PEM private key"),
+        ({"scoringFe.sslKey": "anything-at-all"}, "scoringFe.sslKey", "private key"),
+        ({"a": base64.b64encode(PEM_KEY.encode()).decode()}, "a", "base64-encoded PEM private key"),
+        ({"SERVICEBUSCONNECTIONSTRING": "x"}, "SERVICEBUSCONNECTIONSTRING", "Service Bus"),
+        ({"db.admin_password": 12345678}, "db.admin_password", "password"),
+        ({"storage.accountKey": "k3y"}, "storage.accountKey", "storage account key"),
+        ({"workspace.sharedKey": "k3y"}, "workspace.sharedKey", "Log Analytics"),
+        ({"nested": {"deep": ["https://a.blob.core.windows.net/c?sp=r&sig=abc"]}}, "nested", "SAS token"),
+    ],
+)
+def test_plain_secrets_are_found_by_key_or_by_value(settings, key, what):
+    ((found_key, found_what, strings),) = plain_secrets(settings)
+    assert found_key == key and what.lower() in found_what.lower()
+    assert strings, "the values to mask"
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        None,
+        {},
+        {"keyVaultName": "kv", "omsagent.secret.wsid": "a38cef99-5a89-52ed-b6db-22095c23664b", "sslSecret": "s"},
+        {"proxy.password": "", "enablePassword": "False", "usePassword": True, "password": None},
+        {"publicKey": "ssh-ed25519 AAAA", "tokenAudience": "api://x", "passwordSecretName": "db"},
+        {"endpoint": "Endpoint=sb://n.servicebus.windows.net/;SharedAccessKeyName=azureml_rw"},
+        {"url": "https://proxy:3128", "git": "ssh://git@host:22/r", "query": "https://h/p?design=sig&x=1"},
+        {"cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
+    ],
+)
+def test_settings_that_are_not_secrets_are_not_found(settings):
+    assert plain_secrets(settings) == []

@@ -140,3 +140,64 @@ def test_a_multi_line_secret_is_masked_before_the_message_is_joined_into_one_lin
 
     result = run_module(capsys, main)
     assert result["msg"] == "helm said: bad value ********"
+
+
+# Proxy URL passwords of every shape: the raw form as written and, where it differs, the percent-decoded form.
+URL_PASSWORDS = [
+    ("http://user:S3cret-pw@proxy:3128", ["S3cret-pw"]),
+    ("http://user:pa/ss-w0rd@proxy:3128", ["pa/ss-w0rd"]),
+    ("http://user:pa#ss-w0rd@proxy:3128", ["pa#ss-w0rd"]),
+    ("http://user:pa?ss-w0rd@proxy:3128", ["pa?ss-w0rd"]),
+    ("http://user:p@ss-w0rd@proxy:3128", ["p@ss-w0rd"]),
+    ("http://user:a/b#c?d@e-w0rd@proxy.example:3128/", ["a/b#c?d@e-w0rd"]),
+    ("http://user:pa%2Fss%23w0rd@proxy:3128", ["pa%2Fss%23w0rd", "pa/ss#w0rd"]),
+    ("https://user:p%40ss%3Fw0rd@proxy:3128", ["p%40ss%3Fw0rd", "p@ss?w0rd"]),
+]
+
+
+@pytest.mark.parametrize(("url", "passwords"), URL_PASSWORDS)
+def test_the_password_of_a_url_is_found_whatever_it_holds(url, passwords):
+    from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import url_passwords
+
+    assert url_passwords(url) == passwords
+    assert url_passwords({"proxy": {"list": [7, None, url]}}) == passwords
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["http://proxy:3128", "https://user@proxy:3128", "user:password", "no url here", "http://user:@proxy:3128", ""],
+)
+def test_a_url_without_a_password_gives_none(text):
+    from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import url_passwords
+
+    assert url_passwords(text) == []
+
+
+@pytest.mark.parametrize(("url", "passwords"), URL_PASSWORDS)
+def test_a_url_password_is_masked_even_when_the_arguments_fail_validation(capsys, url, passwords):
+    # AnsibleModule fails inside its constructor, before any task could tell it what to mask.
+    spec = {
+        "name": {"type": "str"},
+        "endpoint": {"type": "str"},
+        "nested": {"type": "list", "elements": "dict", "options": {"url": {"type": "str"}}},
+    }
+    args = {"name": url, "endpoint": url, "nested": [{"url": url}], "wait_timeout": "abc"}
+    with patch_module_args(args), pytest.raises(SystemExit) as exited:
+        ArcMLModule(spec, wait=True).run(lambda module: None)
+    assert exited.value.code == 1
+    output = capsys.readouterr().out
+    result = json.loads(output)
+    assert result["failed"] is True and "wait_timeout" in result["msg"]
+    for password in passwords:
+        assert password not in output
+    assert result["invocation"]["module_args"]["endpoint"].startswith("http")
+    assert "********" in result["invocation"]["module_args"]["endpoint"]
+
+
+def test_a_url_password_in_an_option_the_module_does_not_know_is_masked_too(capsys):
+    args = {"name": "site-1", "unknown": {"deep": ["http://u:n0t-an-0ption@proxy:3128"]}}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        ArcMLModule({"name": {"type": "str"}}).run(lambda module: None)
+    output = capsys.readouterr().out
+    assert json.loads(output)["failed"] is True
+    assert "n0t-an-0ption" not in output

@@ -6,6 +6,7 @@ import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import (
     RelayTarget,
+    check_relay_names,
     default_namespace,
     ensure_relay,
     valid_name,
@@ -134,3 +135,40 @@ def test_hybrid_connection_id(target):
     assert target.hybrid_connection_id == (
         f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Relay/namespaces/ns1/hybridConnections/cluster1"
     )
+
+
+def path_breakers(valid, max_length):
+    return ["..", ".", valid + "\n", valid + "#b", valid + "?b", valid + "/b", "a" * (max_length + 1)]
+
+
+RELAY_OPTIONS = {
+    "resource_group": ("relay.resource_group", "rg-relay", 90),
+    "namespace": ("relay.namespace", "hciseattle-relay", 50),
+    "hybrid_connection": ("relay.hybrid_connection", "hci-seattle", 50),
+    "rule": ("relay.authorization_rule", "azureml_rw", 50),
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [(key, value) for key, (_option, valid, top) in RELAY_OPTIONS.items() for value in path_breakers(valid, top)],
+)
+def test_a_relay_name_that_would_change_the_request_path_is_refused_before_any_request(key, value):
+    names = {k: valid for k, (_option, valid, _top) in RELAY_OPTIONS.items()}
+    check_relay_names(**names)
+    names[key] = value
+    with pytest.raises(ArcMLError, match="Nothing was sent to Azure") as failed:
+        check_relay_names(**names)
+    assert f"{RELAY_OPTIONS[key][0]} {value!r} is not a valid" in str(failed.value)
+    target = RelayTarget(SUB, names["resource_group"], names["namespace"], names["hybrid_connection"], names["rule"])
+    arm = FakeArm()
+    with pytest.raises(ArcMLError, match="Nothing was sent to Azure"):
+        ensure_relay(arm, target.check(), "eastus")
+    assert arm.calls == []
+
+
+def test_a_relay_namespace_shorter_than_the_spec_allows_is_refused():
+    # namespaceName: minLength 6 (Relay spec); az's derived names are always longer.
+    with pytest.raises(ArcMLError, match=r"relay.namespace 'ns1' is not a valid Azure Relay namespace name: 6-50"):
+        check_relay_names(namespace="ns1")
+    check_relay_names(namespace=default_namespace("c1", SUB, "rg"))

@@ -164,3 +164,29 @@ def test_workspace_path_is_its_arm_id():
     assert Workspace(SUB, "rg ml", "mlw").path == (
         f"/subscriptions/{SUB}/resourceGroups/rg%20ml/providers/Microsoft.MachineLearningServices/workspaces/mlw"
     )
+
+
+def path_breakers(valid, max_length):
+    return ["..", ".", valid + "\n", valid + "#b", valid + "?b", valid + "/b", "a" * (max_length + 1)]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("workspace_name", v) for v in path_breakers("mlw-prod", 33)]
+    + [("resource_group", v) for v in path_breakers("rg-ml", 90)]
+    + [("subscription_id", SUB + "\n")],
+)
+def test_a_workspace_name_that_would_change_the_request_path_is_refused(option, value):
+    params = {"workspace_name": "mlw-prod", "resource_group": "rg-ml", "subscription_id": SUB, option: value}
+    # The subscription is refused by the shared subscription check (an ArcMLError), the names by the workspace's.
+    with pytest.raises(ArcMLError) as failed:
+        workspace_from_params(params)
+    assert f"{option} {value!r}" in str(failed.value) and "\n" not in str(failed.value).replace(repr(value), "")
+
+
+@pytest.mark.parametrize(("key", "value"), [("workspace_name", "mlw-prod\n"), ("resource_group", "..")])
+def test_a_config_file_name_that_would_change_the_request_path_is_refused(tmp_path, key, value):
+    path = write_config(tmp_path / "config.json", **{key: value})
+    with pytest.raises(WorkspaceConfigError) as failed:
+        read_config_file(path)
+    assert f"{key} in {path} {value!r}" in str(failed.value) or f"{key} {value!r}" in str(failed.value)

@@ -1,15 +1,18 @@
 """azureml_extension's own steps: PEM files read on the controller and masked at once, and the Relay's actions."""
 
 import base64
+import json
 from types import SimpleNamespace
 
 import pytest
+from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import settings, tasks
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import NOT_YET_CREATED
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import protected_reason, provide_relay, read_pem
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef
+from ansible_collections.hci.arc_ml.plugins.modules import azureml_extension
 
 KEY = (
     "-----BEGIN PRIVATE KEY-----\n"
@@ -114,3 +117,106 @@ def test_a_relay_created_by_the_run_sends_the_protected_settings_again():
     )
     assert protected_reason({"created": []}) is None
     assert protected_reason({}) is None
+
+
+RELAY_STRING = (
+    "Endpoint=sb://relay-ns.servicebus.windows.net/;SharedAccessKeyName=azureml_rw;"
+    "SharedAccessKey=UmVsYXlLZXlGb3JBenVyZU1MMDEyMzQ1Njc4OWFiY2RlZg=;EntityPath=site-1"
+)
+
+
+def run_azureml(capsys, **options):
+    args = {"cluster_name": "site-1", "resource_group": "rg-site-1", "subscription_id": "not-a-guid", **options}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        azureml_extension.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("relayServerConnectionString", "relay-string-without-its-usual-shape"),
+        ("relayserver.relayConnectionString", RELAY_STRING),
+        ("RelayConnectionString", RELAY_STRING),
+    ],
+)
+def test_a_relay_connection_string_in_plain_settings_is_refused_before_anything_else(capsys, key, value):
+    # The settings are otherwise wrong too (no training nor inference): the secret is named first, alone.
+    result = run_azureml(capsys, configuration_settings={key: value, "installPromOp": False})
+    message = result["msg"]
+    assert result["failed"] is True and f"'{key}'" in message, message
+    assert "configuration_protected_settings" in message and "relay.connection_string" in message, message
+    assert "enableTraining" not in message and "not-a-guid" not in message
+    assert value not in json.dumps(result)
+    assert result["changed"] is False and result["actions"] == []
+
+
+def test_a_log_analytics_key_in_plain_settings_is_refused_without_the_relay_hint(capsys):
+    secret = "bG9nLWFuYWx5dGljcy1zaGFyZWQta2V5LXZhbHVl"
+    result = run_azureml(
+        capsys, training=True, configuration_settings={"azure_log_analytics.connection_string": secret}
+    )
+    assert "'azure_log_analytics.connection_string'" in result["msg"] and "Log Analytics" in result["msg"]
+    assert "relay.connection_string" not in result["msg"]
+    assert secret not in json.dumps(result)
+
+
+def test_the_relay_connection_string_where_it_belongs_is_accepted(capsys):
+    result = run_azureml(
+        capsys,
+        training=True,
+        configuration_settings={"relayserver.hybridConnectionResourceID": "/subscriptions/x/hybridConnections/site-1"},
+        configuration_protected_settings={"relayServerConnectionString": RELAY_STRING},
+    )
+    assert "not-a-guid" in result["msg"], result["msg"]
+
+
+class NoArm:
+    """An ARM that must not be called: the Relay's names are checked before its first request."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"ARM {name} called before the Relay names were checked")
+
+
+@pytest.mark.parametrize(
+    ("cluster_name", "option", "value", "fragment"),
+    [
+        ("c1", "namespace", "..", "relay.namespace '..'"),
+        ("c1", "hybrid_connection", "c1\n", "relay.hybrid_connection 'c1\\n'"),
+        ("c1", "authorization_rule", "azureml_rw#x", "relay.authorization_rule 'azureml_rw#x'"),
+        ("c1", "resource_group", "rg/x", "relay.resource_group 'rg/x'"),
+        # az's derived namespace starts with the cluster name's first letter or digit; Azure wants a letter.
+        ("1site", None, None, "relay.namespace '1site"),
+    ],
+)
+def test_relay_names_are_checked_before_the_relay_is_looked_up(cluster_name, option, value, fragment):
+    module = RelayModule()
+    cluster = ClusterRef("6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b", "rg", "connectedClusters", cluster_name)
+    options = dict.fromkeys(("connection_string", "resource_group", "namespace", "hybrid_connection"))
+    options.update(authorization_rule="azureml_rw", create=True)
+    if option:
+        options[option] = value
+    with pytest.raises(ArcMLError, match="Nothing was sent to Azure") as failed:
+        provide_relay(
+            module, SimpleNamespace(arm=NoArm(), cluster=cluster), SimpleNamespace(location="eastus"), options
+        )
+    assert fragment in str(failed.value)
+    assert module.result["actions"] == []
+
+
+@pytest.mark.parametrize(
+    ("options", "fragment"),
+    [
+        ({"relay": {"namespace": ".."}}, "relay.namespace '..' is not a valid Azure Relay namespace name"),
+        ({"relay": {"authorization_rule": "azureml_rw\n"}}, "relay.authorization_rule 'azureml_rw\\n' is not a valid"),
+        ({"cluster_name": "site-1?api-version=1"}, "cluster_name 'site-1?api-version=1' is not a valid cluster name"),
+        ({"resource_group": "."}, "resource_group '.' is not a valid resource group name"),
+        ({"name": "azureml#x"}, "name 'azureml#x' is not a valid extension name"),
+    ],
+)
+def test_the_names_of_the_request_paths_are_checked_before_sign_in(capsys, options, fragment):
+    # subscription_id "not-a-guid" fails at sign-in: a message without it was given before anything was sent.
+    result = run_azureml(capsys, training=True, **options)
+    assert result["failed"] is True and fragment in result["msg"], result["msg"]
+    assert "not-a-guid" not in result["msg"] and "\n" not in result["msg"]
+    assert result["changed"] is False and result["actions"] == []

@@ -88,6 +88,9 @@ class World:
             values = {"global.resourceName": "site-1", "systemDefaultValues.azureArcAgents.autoUpdate": auto_update}
             chart = f"127.0.0.1:8443/azurearck8s/stable/azure-arc-k8sagents:{self.chart_version}"
             return reply(200, {"repositoryPath": chart, "helmValuesContent": values})
+        if request.method == "GET" and path.lower() != CLUSTER.lower() and "/connectedclusters/" in path.lower():
+            # Another connected cluster (the one an in-cluster ConfigMap names): gone.
+            return reply(404, {"error": {"code": "ResourceNotFound", "message": "gone"}})
         assert path.lower() == CLUSTER.lower(), path
         if request.method != "GET":
             query = request.url.split("?", 1)[1] if "?" in request.url else ""
@@ -484,6 +487,86 @@ def test_disconnect_refuses_a_cluster_connected_as_another_resource(world, capsy
     assert world.events == ["helm list"]
 
 
+OTHER_CONFIG = {"AZURE_SUBSCRIPTION_ID": SUBSCRIPTION, "AZURE_RESOURCE_GROUP": "rg-a", "AZURE_RESOURCE_NAME": "site-a"}
+REMOVALS = ("helm uninstall", "kube delete")
+
+
+def removals(world):
+    return [event for event in world.events if event.startswith(REMOVALS)]
+
+
+def test_a_connect_never_cleans_up_agents_that_name_another_resource(world, capsys):
+    # Connected as site-a, whose resource this run cannot find (deleted, or in a subscription it cannot see):
+    # a run for site-1 must not wipe it without force.
+    world.release = {"name": "azure-arc", "namespace": "azure-arc-release", "status": "deployed", "revision": "3"}
+    world.config = dict(OTHER_CONFIG)
+
+    refused = run(capsys, world)
+
+    assert refused["failed"] is True and refused["detected"] == "stale_release"
+    assert "connected cluster 'site-a' in resource group 'rg-a'" in refused["msg"]
+    assert "force: true" in refused["msg"] and "nothing was removed" in refused["msg"]
+    assert removals(world) == [] and world.resource is None
+    assert not [event for event in world.events if event.startswith(("arm", "kube store"))]
+
+    forced = run(capsys, world, force=True, wait_sleep=1)
+
+    assert forced["changed"] is True and forced["detected"] == "stale_release"
+    assert removals(world) == ["helm uninstall --no-hooks", "kube delete crds", "kube delete namespace azure-arc"]
+
+
+def test_a_connect_never_cleans_up_leftovers_that_name_another_resource(world, capsys):
+    # No helm release, but namespace azure-arc still holds site-a's ConfigMap.
+    world.config = dict(OTHER_CONFIG)
+    world.leftovers = ["namespace azure-arc", "CRD connectedclusters.arc.azure.com"]
+
+    refused = run(capsys, world)
+
+    assert refused["failed"] is True and "connected cluster 'site-a' in resource group 'rg-a'" in refused["msg"]
+    assert removals(world) == [] and world.resource is None
+
+
+def test_disconnect_never_removes_agents_whose_configmap_names_another_resource(world, capsys):
+    # The key Secret fits site-1 (an onboarding that stopped before helm), yet the ConfigMap names site-a.
+    run(capsys, world)
+    world.release = None
+    world.config = dict(OTHER_CONFIG)
+    world.events.clear()
+
+    result = run(capsys, world, state="absent")
+
+    assert removals(world) == []
+    assert "connected cluster 'site-a' in resource group 'rg-a'" in json.dumps(result.get("warnings"))
+
+
+def test_disconnect_of_a_gone_resource_leaves_another_resources_agents_and_says_so(world, capsys):
+    world.release = {"name": "azure-arc", "namespace": "azure-arc-release", "status": "deployed", "revision": "3"}
+    world.config = dict(OTHER_CONFIG)
+
+    result = run(capsys, world, state="absent")
+
+    assert result["changed"] is False and removals(world) == []
+    assert "connected cluster 'site-a' in resource group 'rg-a'" in json.dumps(result.get("warnings"))
+
+
+def test_disconnect_uninstalls_a_release_in_a_shared_namespace_but_never_deletes_that_namespace(world, capsys):
+    # az connectedk8s delete: helm delete azure-arc --namespace <release namespace>, then namespaces azure-arc and
+    # azure-arc-release only (delete_arc_agents, cleanup_release_install_namespace_if_exists).
+    run(capsys, world)
+    world.release = dict(world.release, namespace="kube-system")
+    world.events.clear()
+
+    result = run(capsys, world, state="absent", wait_sleep=1)
+
+    assert result["changed"] is True
+    assert removals(world) == [
+        "helm uninstall",
+        "kube delete namespace azure-arc",
+        "kube delete namespace azure-arc-release",
+    ]
+    assert world.release is None
+
+
 def test_info_reads_one_cluster_or_none(world, capsys):
     run(capsys, world)
     found = run(capsys, world, module=connected_cluster_info, name="site-1", resource_group="rg-site")
@@ -607,3 +690,69 @@ def test_a_re_put_that_would_erase_protected_settings_is_refused_before_any_writ
     assert "would erase the protected settings" in result["msg"] and "'logging'" in result["msg"]
     assert result["protected_features"] == ["logging"]
     assert world.events == ["helm list"]
+
+
+@pytest.mark.parametrize(
+    ("password", "decoded"),
+    [
+        ("S3cret-pw", None),
+        ("pa/ss-w0rd", None),
+        ("pa#ss-w0rd", None),
+        ("pa?ss-w0rd", None),
+        ("p@ss-w0rd", None),
+        ("a/b#c?d@e-w0rd", None),
+        ("pa%2Fss%23w0rd", "pa/ss#w0rd"),
+        ("p%40ss%3Fw0rd", "p@ss?w0rd"),
+    ],
+)
+def test_a_proxy_password_is_masked_when_the_options_fail_validation(world, capsys, password, decoded):
+    # AnsibleModule rejects wait_timeout inside its constructor, before the task could register the password.
+    proxy = {"https_proxy": f"http://user:{password}@proxy.example:3128", "http_proxy": f"http://u:{password}@p:80"}
+    result = run(capsys, world, proxy=proxy, wait_timeout="abc")
+    assert result["failed"] is True
+    assert "wait_timeout" in result["msg"]
+    output = json.dumps(result)
+    assert password not in output
+    if decoded:
+        assert decoded not in output
+    assert result["invocation"]["module_args"]["proxy"]["https_proxy"] == "http://user:********@proxy.example:3128"
+    assert world.events == [] and world.metadata_reads == 0
+
+
+def record_arm_requests(world):
+    """Every request to an ARM resource path (not cloud metadata or sign-in) the module sends, from now on."""
+    sent = []
+    answer = world.azure
+
+    def recording(request, reply):
+        if "/subscriptions/" in request.url or "/arc-config/" in request.url:
+            sent.append(f"{request.method} {request.url}")
+        return answer(request, reply)
+
+    world.azure = recording
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("name", "site-1\n"), ("name", ".."), ("resource_group", "rg-site\n"), ("resource_group", "."),
+     ("location", "eastus#x"), ("location", "eastus?x"), ("location", "east/us")],
+)  # fmt: skip
+def test_a_name_that_would_change_a_request_url_fails_before_any_request(world, capsys, option, value):
+    sent = record_arm_requests(world)
+    args = {**AUTH, "name": "site-1", "resource_group": "rg-site", "location": "eastus", "kubeconfig": world.kubeconfig}
+    with patch_module_args({**args, option: value}), pytest.raises(SystemExit):
+        connected_cluster.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] is True and "\n" not in result["msg"], result["msg"]
+    assert repr(value) in result["msg"] and "Nothing was sent" in result["msg"]
+    assert sent == [] and world.events == []
+
+
+@pytest.mark.parametrize(("option", "value"), [("name", "site-1\n"), ("resource_group", "..")])
+def test_the_info_module_checks_the_names_before_the_read(world, capsys, option, value):
+    sent = record_arm_requests(world)
+    names = {"name": "site-1", "resource_group": "rg-site", option: value}
+    result = run(capsys, world, module=connected_cluster_info, **names)
+    assert result["failed"] is True and f"{option} {value!r}" in result["msg"], result["msg"]
+    assert sent == []

@@ -227,3 +227,16 @@ def test_wrong_secret_fails_in_one_line_before_any_arm_call(fake_azure, capsys):
     assert SECRET not in json.dumps(result)
     assert "exception" not in result
     assert providers.log == []
+
+
+@pytest.mark.parametrize(
+    "namespace",
+    ["..", ".", "Microsoft.Kubernetes.", "Microsoft.Kube\nrnetes", "Microsoft.Kubernetes#x", "Microsoft.Kubernetes?x",
+     "Microsoft.Kubernetes/register", "Microsoft." + "K" * 128],
+)  # fmt: skip
+def test_a_namespace_that_would_change_the_request_path_fails_before_any_request(fake_azure, capsys, namespace):
+    providers = fake_azure(FakeProviders({"Microsoft.Kubernetes": "NotRegistered"}))
+    result = run(capsys, namespaces=["Microsoft.KubernetesConfiguration", namespace])
+    assert result["failed"] is True and "\n" not in result["msg"], result["msg"]
+    assert f"namespaces {namespace!r} is not a valid resource provider namespace" in result["msg"]
+    assert providers.log == []
