@@ -345,9 +345,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import R
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import ensure_azureml
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import (
-    cluster_argument_spec,
-    lifecycle_argument_spec,
-    settings_argument_spec,
+    extension_argument_spec,
 )
 
 
@@ -387,9 +385,7 @@ def argument_spec():
             required_together=[("connection_string", "hybrid_connection_id")],
         ),
     )
-    spec.update(cluster_argument_spec())
-    spec.update(lifecycle_argument_spec())
-    spec.update(settings_argument_spec())
+    spec.update(extension_argument_spec())
     return spec
 
 

@@ -255,9 +255,7 @@ changes:
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.options import (
-    cluster_argument_spec,
-    lifecycle_argument_spec,
-    settings_argument_spec,
+    extension_argument_spec,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.tasks import ensure_extension
 
@@ -270,9 +268,7 @@ def argument_spec():
         release_namespace=dict(type="str"),
         target_namespace=dict(type="str"),
     )
-    spec.update(cluster_argument_spec())
-    spec.update(lifecycle_argument_spec())
-    spec.update(settings_argument_spec())
+    spec.update(extension_argument_spec())
     return spec
 
 

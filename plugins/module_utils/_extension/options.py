@@ -47,3 +47,11 @@ def settings_argument_spec():
         configuration_protected_settings=dict(type="dict", no_log=True),
         recreate=dict(type="bool", default=False),
     )
+
+
+def extension_argument_spec():
+    """Everything an extension-writing module shares: the cluster, the lifecycle options and the settings."""
+    spec = cluster_argument_spec()
+    spec.update(lifecycle_argument_spec())
+    spec.update(settings_argument_spec())
+    return spec
