@@ -11,11 +11,23 @@ class ModuleDocFragment:
 options:
   kubeconfig:
     description:
-      - Path to the kubeconfig file.
-      - Without O(kubeconfig), O(context) or O(host), the in-cluster service account is used when running in a pod,
-        else the default kubeconfig (E(KUBECONFIG) or C(~/.kube/config)).
-      - Falls back to the E(K8S_AUTH_KUBECONFIG) environment variable.
-    type: path
+      - The cluster's kubeconfig, in one of three forms, as an inventory, a vault or an AWX credential holds it.
+      - A path to a kubeconfig file.
+      - The kubeconfig's text (YAML or JSON), for example from a vault lookup or an AWX custom credential; a string
+        that holds a line break or starts with C({) is read as text, any other string as a path.
+      - A dictionary, the kubeconfig already parsed (for example C("{{ lookup('file', path) | from_yaml }}")).
+      - The content is never printed, not even when the task fails on another option; a failed task shows
+        C((inline kubeconfig\)) in its place. Helm and the Kubernetes client read the same resolved kubeconfig,
+        written for helm to a file only this user can read (mode 0600, in a private 0700 directory) that is
+        removed when the task ends, also when it is cancelled (SIGTERM).
+      - Which settings count. When the task sets O(kubeconfig), O(context) or O(host), only the task's options
+        are used and every E(K8S_AUTH_*) variable is ignored, so a credential in the environment (for example an
+        AWX Kubernetes credential on the job) never reaches a cluster a host names itself. Otherwise the
+        E(K8S_AUTH_*) variables of each option apply, task options overriding them one by one. Without any of
+        them, the in-cluster service account is used when running in a pod, else the default kubeconfig
+        (E(KUBECONFIG), a list of files merged as kubectl merges them, or C(~/.kube/config)).
+      - Falls back to the E(K8S_AUTH_KUBECONFIG) environment variable (a path).
+    type: raw
   context:
     description:
       - The kubeconfig context to use instead of its current context.
@@ -53,6 +65,9 @@ options:
   validate_certs:
     description:
       - Whether to verify the API server's TLS certificate.
+      - V(true) verifies it even where the kubeconfig's cluster sets C(insecure-skip-tls-verify), for the Kubernetes
+        client and for helm alike.
+      - V(false) skips verification (and the kubeconfig's certificate authority, as kubectl and helm require).
       - When not set, the certificate is verified unless the kubeconfig's cluster sets C(insecure-skip-tls-verify).
       - Falls back to the E(K8S_AUTH_VERIFY_SSL) or E(K8S_AUTH_VALIDATE_CERTS) environment variables.
     type: bool

@@ -117,6 +117,14 @@ options:
       - The helm values still come from the Arc configuration service of the cloud.
       - O(ca_bundle), when set, also verifies the registry's TLS certificate.
     type: str
+  helm_binary:
+    description:
+      - Path of the helm binary that installs and removes the Arc agents; by default the C(helm) found on E(PATH).
+      - Helm 3.8 or later is required (the agent chart is pulled from an OCI registry). Helm 4, a binary that is not
+        helm, or an older helm is refused, naming what to install, before anything is written.
+      - Helm gets the task's resolved cluster connection as its own kubeconfig file (never E(KUBECONFIG), a context
+        flag or E(HELM_DRIVER) from the environment), so it always reaches the cluster the Kubernetes client reaches.
+    type: path
   force:
     description:
       - With O(state=present), onboard even when the situation is unclear - an Azure resource O(name) exists but
@@ -159,7 +167,7 @@ attributes:
   idempotent:
     support: full
 requirements:
-  - helm 3 on the controller's PATH (or in the execution environment)
+  - helm 3.8 or later on the controller's PATH (or in the execution environment), or at O(helm_binary)
   - cryptography >= 42.0.0
   - PyYAML
 notes:
@@ -393,6 +401,7 @@ def argument_spec():
             ),
         ),
         chart_ref=dict(type="str"),
+        helm_binary=dict(type="path"),
         force=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=CONNECT_WAIT_TIMEOUT),
     )

@@ -49,6 +49,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Wai
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import (
     KubeConnection,
     api_client,
+    hide_inline_kubeconfig,
     kube_auth_argument_spec,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm import HelmRunner, find_helm
@@ -66,17 +67,20 @@ _SECRET_ENVIRONMENT = (
 
 
 class _AnsibleModule(AnsibleModule):
-    """AnsibleModule that masks URL passwords from the moment it reads its arguments.
+    """AnsibleModule that hides secrets from the moment it reads its arguments.
 
     AnsibleModule validates the arguments inside its constructor and fails there on a bad one (a wait_timeout
-    of "abc"), echoing every argument back in `invocation.module_args`: a proxy password would be printed
-    before ArcMLModule could protect() it. `_load_params` is where AnsibleModule reads the raw arguments,
-    after it has made `no_log_values` and before it validates them, so every option's URL passwords (nested
-    ones, and those of options the module does not know) are masked in whatever it returns from then on.
+    of "abc"), echoing every argument back in `invocation.module_args`: a proxy password or an inline
+    kubeconfig would be printed before ArcMLModule could protect() it. `_load_params` is where AnsibleModule
+    reads the raw arguments, after it has made `no_log_values` and before it validates them. From there on,
+    every option's URL passwords (nested ones, and those of options the module does not know) are masked, and
+    an inline kubeconfig reads as "(inline kubeconfig)" with the secrets it holds masked too.
     """
 
     def _load_params(self):
         super()._load_params()
+        if "kubeconfig" in self.argument_spec:
+            self.no_log_values.update(s for s in hide_inline_kubeconfig(self.params) if s)
         self.no_log_values.update(url_passwords(self.params))
 
 
@@ -139,9 +143,9 @@ class ArcMLModule:
         """A kubernetes.client.ApiClient for the task's cluster."""
         return api_client(self.kube())
 
-    def helm(self, binary=None):
-        """A version-checked HelmRunner for the task's cluster."""
-        runner = HelmRunner(find_helm(binary), self.kube(), secrets=self.ansible.no_log_values)
+    def helm(self):
+        """A version-checked HelmRunner for the task's cluster (the `helm_binary` option, else helm on PATH)."""
+        runner = HelmRunner(find_helm(self.params.get("helm_binary")), self.kube(), secrets=self.ansible.no_log_values)
         runner.check_version()
         return runner
 

@@ -5,48 +5,69 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""How to reach a Kubernetes cluster: the hci.arc_ml.kube_auth options, an ApiClient, and helm's view of it.
+"""How to reach a Kubernetes cluster: the hci.arc_ml.kube_auth options resolved into one kubeconfig.
 
-Options fall back to the K8S_AUTH_* environment names kubernetes.core uses. Which source wins follows
-kubernetes.core too: `host` means an explicit connection; `kubeconfig` or `context` means that kubeconfig;
-otherwise the in-cluster service account when running in a pod, else the default kubeconfig
-(KUBECONFIG or ~/.kube/config). The kubernetes library is imported only when a client is built; the
-requests themselves are _kube.client's.
+Every way of naming a cluster (a kubeconfig path, its text, a dict, host + credentials, the in-cluster service
+account, the default kubeconfig) is resolved once into a kubeconfig document with a single context, every
+option (ca_cert, client_cert, client_key, validate_certs) applied to it. The Kubernetes client is built from
+that document and helm reads the same document from a 0600 file, so both always reach the same cluster the
+same way, whatever KUBECONFIG or in-cluster token the environment holds.
+
+Which settings count (documented in the kube_auth doc fragment):
+1. the task's options, when one of `host`, `kubeconfig` or `context` is given: the K8S_AUTH_* variables are
+   then ignored entirely, so a credential in the environment never goes to a cluster a task named;
+2. else the K8S_AUTH_* variables kubernetes.core reads, overridden option by option by the task's options;
+3. else the in-cluster service account when running in a pod, else the default kubeconfig (KUBECONFIG or
+   ~/.kube/config).
+A kubeconfig's content is never put in a message: only its path, or "inline kubeconfig".
 """
 
 from __future__ import annotations
 
+import base64
+import copy
+import datetime
 import json
 import os
 from dataclasses import dataclass, field
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional, one_line
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.scratch import scratch_directory, write_private_file
 
-SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"  # noqa: S105 -- a path, not a secret
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+SERVICE_ACCOUNT_TOKEN = SERVICE_ACCOUNT_DIR + "/token"
+
+TARGET_OPTIONS = ("host", "kubeconfig", "context")
+# The environment names kubernetes.core reads for each option.
+ENVIRONMENT_NAMES = {
+    "kubeconfig": ("K8S_AUTH_KUBECONFIG",),
+    "context": ("K8S_AUTH_CONTEXT",),
+    "host": ("K8S_AUTH_HOST",),
+    "api_key": ("K8S_AUTH_API_KEY",),
+    "ca_cert": ("K8S_AUTH_SSL_CA_CERT", "K8S_AUTH_CA_CERT"),
+    "client_cert": ("K8S_AUTH_CERT_FILE", "K8S_AUTH_CLIENT_CERT"),
+    "client_key": ("K8S_AUTH_KEY_FILE", "K8S_AUTH_CLIENT_KEY"),
+    "validate_certs": ("K8S_AUTH_VERIFY_SSL", "K8S_AUTH_VALIDATE_CERTS"),
+}
+# Fields of a kubeconfig's cluster and user that name files, resolved against the kubeconfig's directory.
+_CLUSTER_FILES = ("certificate-authority",)
+_USER_FILES = ("client-certificate", "client-key", "tokenFile")
+# User fields that are secrets, and keys under auth-provider config that are.
+_USER_SECRETS = ("token", "password", "client-key-data")
+_SECRET_KEY_WORDS = ("token", "secret", "password", "key")
 
 
 def kube_auth_argument_spec():
-    """The options documented by the hci.arc_ml.kube_auth doc fragment."""
-    from ansible.module_utils.basic import env_fallback
-
-    def env(*names):
-        return (env_fallback, list(names))
-
+    """The options documented by the hci.arc_ml.kube_auth doc fragment (K8S_AUTH_* are read by from_params)."""
     return dict(
-        kubeconfig=dict(type="path", fallback=env("K8S_AUTH_KUBECONFIG")),
-        context=dict(type="str", fallback=env("K8S_AUTH_CONTEXT")),
-        host=dict(type="str", fallback=env("K8S_AUTH_HOST")),
-        api_key=dict(type="str", no_log=True, fallback=env("K8S_AUTH_API_KEY")),
-        ca_cert=dict(type="path", aliases=["ssl_ca_cert"], fallback=env("K8S_AUTH_SSL_CA_CERT", "K8S_AUTH_CA_CERT")),
-        client_cert=dict(
-            type="path", aliases=["cert_file"], fallback=env("K8S_AUTH_CERT_FILE", "K8S_AUTH_CLIENT_CERT")
-        ),
-        client_key=dict(type="path", aliases=["key_file"], fallback=env("K8S_AUTH_KEY_FILE", "K8S_AUTH_CLIENT_KEY")),
-        validate_certs=dict(
-            type="bool",
-            aliases=["verify_ssl"],
-            fallback=env("K8S_AUTH_VERIFY_SSL", "K8S_AUTH_VALIDATE_CERTS"),
-        ),
+        kubeconfig=dict(type="raw"),
+        context=dict(type="str"),
+        host=dict(type="str"),
+        api_key=dict(type="str", no_log=True),
+        ca_cert=dict(type="path", aliases=["ssl_ca_cert"]),
+        client_cert=dict(type="path", aliases=["cert_file"]),
+        client_key=dict(type="path", aliases=["key_file"]),
+        validate_certs=dict(type="bool", aliases=["verify_ssl"]),
     )
 
 
@@ -54,27 +75,80 @@ class KubeConfigError(ArcMLError):
     """The Kubernetes connection settings cannot be loaded."""
 
 
+class InlineKubeconfig(str):
+    """The `kubeconfig` option's value when it is the kubeconfig itself (text or dict), not a path.
+
+    It reads as "(inline kubeconfig)" wherever Ansible prints the option (the echoed module arguments of a
+    failed task); the content is only in `.content`.
+    """
+
+    content = None
+
+    def __new__(cls, content):
+        placeholder = super().__new__(cls, "(inline kubeconfig)")
+        placeholder.content = content
+        return placeholder
+
+
+def is_inline(value):
+    """Whether a `kubeconfig` value is the kubeconfig itself: a dict, or text with a newline or starting with {."""
+    if isinstance(value, dict):
+        return True
+    return (
+        isinstance(value, str)
+        and not isinstance(value, InlineKubeconfig)
+        and ("\n" in value or value.lstrip().startswith("{"))
+    )
+
+
+def hide_inline_kubeconfig(params):
+    """Replace an inline `kubeconfig` in `params` by an InlineKubeconfig; return the secrets it holds.
+
+    Called before AnsibleModule validates or echoes anything, so the content can never be printed.
+    """
+    value = params.get("kubeconfig")
+    if not is_inline(value):
+        return []
+    params["kubeconfig"] = InlineKubeconfig(value)
+    secrets = [value] if isinstance(value, str) else []
+    try:
+        document = _parse(value, "inline kubeconfig")
+    except KubeConfigError:
+        return secrets
+    return secrets + document_secrets(document)
+
+
+def document_secrets(document):
+    """Every secret string in a kubeconfig document: tokens, passwords, key data, auth-provider and exec secrets."""
+    secrets = []
+    for entry in _entries(document, "users"):
+        user = entry.get("user") or {}
+        for name in _USER_SECRETS:
+            value = user.get(name)
+            if isinstance(value, str) and value:
+                secrets.append(value)
+                if name == "client-key-data":
+                    secrets.extend(_decoded_pem_lines(value))
+        provider_config = (user.get("auth-provider") or {}).get("config") or {}
+        secrets += [
+            value
+            for key, value in provider_config.items()
+            if isinstance(value, str) and value and any(word in key.lower() for word in _SECRET_KEY_WORDS)
+        ]
+        for variable in (user.get("exec") or {}).get("env") or []:
+            if isinstance(variable, dict) and isinstance(variable.get("value"), str) and variable["value"]:
+                secrets.append(variable["value"])
+    return secrets
+
+
 @dataclass(repr=False)
 class KubeConnection:
-    """Resolved connection settings; `mode` is 'host', 'kubeconfig' or 'in_cluster'."""
+    """One cluster connection: a kubeconfig document with a single context, and where it came from."""
 
-    mode: str
-    kubeconfig: str | None = None
-    context: str | None = None
-    host: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    ca_cert: str | None = None
-    client_cert: str | None = None
-    client_key: str | None = None
-    # None: verify, unless a kubeconfig's cluster says insecure-skip-tls-verify.
-    validate_certs: bool | None = None
-
-    def __post_init__(self):
-        self.host = self.host.rstrip("/") if self.host else None
-
-    @property
-    def skip_tls_verify(self):
-        return self.validate_certs is False
+    source: str  # for messages: "kubeconfig /path", "inline kubeconfig", "host https://...", ...
+    document: dict = field(repr=False)
+    secrets: list = field(default_factory=list, repr=False)
+    _path: str | None = field(default=None, repr=False)
 
     def __repr__(self):
         return f"KubeConnection({self.describe()})"
@@ -82,122 +156,292 @@ class KubeConnection:
     @classmethod
     def from_params(cls, params, environ=None):
         environ = os.environ if environ is None else environ
-        settings = {
-            name: params.get(name)
-            for name in ("kubeconfig", "context", "host", "api_key", "ca_cert", "client_cert", "client_key")
-        }
-        settings["validate_certs"] = params.get("validate_certs")
-        if settings["host"]:
-            mode = "host"
-        elif settings["kubeconfig"] or settings["context"]:
-            mode = "kubeconfig"
-        elif environ.get("KUBERNETES_SERVICE_HOST") and os.path.exists(SERVICE_ACCOUNT_TOKEN):
-            mode = "in_cluster"
+        settings = connection_settings(params, environ)
+        secrets = [settings["api_key"]] if settings.get("api_key") else []
+        if settings.get("host"):
+            source = "host {}".format(settings["host"].rstrip("/"))
+            document = host_document(settings["host"].rstrip("/"), settings.get("api_key"))
+        elif settings.get("kubeconfig") or settings.get("context") or not _in_pod(environ):
+            source, document = _load_kubeconfig(settings.get("kubeconfig"), settings.get("context"), environ)
+            if isinstance(settings.get("kubeconfig"), InlineKubeconfig) and isinstance(
+                settings["kubeconfig"].content, str
+            ):
+                secrets.append(settings["kubeconfig"].content)
         else:
-            mode = "kubeconfig"
-        if settings["kubeconfig"] and not os.path.isfile(settings["kubeconfig"]):
-            raise KubeConfigError("kubeconfig {} does not exist or is not a file.".format(settings["kubeconfig"]))
-        return cls(mode, **settings)
+            source, document = "in-cluster service account", in_cluster_document(environ)
+        apply_overrides(document, settings)
+        secrets += document_secrets(document)
+        check_token_expiry(document, source)
+        return cls(source, document, secrets)
 
     @property
-    def secrets(self):
-        return [self.api_key] if self.api_key else []
+    def context(self):
+        return self.document["current-context"]
+
+    @property
+    def server(self):
+        return self.document["clusters"][0]["cluster"].get("server")
+
+    @property
+    def verifies_tls(self):
+        return not self.document["clusters"][0]["cluster"].get("insecure-skip-tls-verify")
 
     def describe(self):
-        if self.mode == "host":
-            return f"host {self.host}"
-        if self.mode == "in_cluster":
-            return "in-cluster service account"
-        where = f"kubeconfig {self.kubeconfig or '(default: KUBECONFIG or ~/.kube/config)'}"
-        return where + (f" context {self.context}" if self.context else "")
+        if self.source.startswith(("host ", "in-cluster")):
+            return self.source
+        return f"{self.source} context {self.context}"
 
-    def kubeconfig_document(self):
-        """A kubeconfig for a 'host' connection, for tools such as helm that read only files."""
-        if self.mode != "host":
-            raise ValueError("only a 'host' connection needs a generated kubeconfig")
-        cluster = {"server": self.host}
-        if self.skip_tls_verify:
-            cluster["insecure-skip-tls-verify"] = True
-        elif self.ca_cert:
-            cluster["certificate-authority"] = self.ca_cert
-        user = {}
-        if self.api_key:
-            user["token"] = self.api_key
-        if self.client_cert:
-            user["client-certificate"] = self.client_cert
-        if self.client_key:
-            user["client-key"] = self.client_key
-        return {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "target", "cluster": cluster}],
-            "users": [{"name": "target", "user": user}],
-            "contexts": [{"name": "target", "context": {"cluster": "target", "user": "target"}}],
-            "current-context": "target",
-        }
+    def kubeconfig_path(self):
+        """The document as a 0600 file in the process's private scratch directory (written once), for helm."""
+        if self._path is None:
+            directory = scratch_directory()
+            self._path = write_private_file(
+                os.path.join(directory, f"kubeconfig-{os.getpid()}-{id(self)}.json"), json.dumps(self.document)
+            )
+        return self._path
 
 
-def write_private_file(path, text):
-    """Create `path` readable by this user only (0600) and write `text`; fail if it already exists."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    return path
+def connection_settings(params, environ):
+    """The settings that count: the task's options alone when they name a target, else K8S_AUTH_* under them."""
+    given = {name: params.get(name) for name in ENVIRONMENT_NAMES if params.get(name) is not None}
+    if any(given.get(name) for name in TARGET_OPTIONS):
+        return given
+    settings = {}
+    for name, variables in ENVIRONMENT_NAMES.items():
+        value = next((environ[v] for v in variables if environ.get(v)), None)
+        if value is not None:
+            settings[name] = _boolean(value, variables[0]) if name == "validate_certs" else value
+    settings.update(given)
+    return settings
 
 
-def write_kubeconfig(connection, directory):
-    """Write the generated kubeconfig of a 'host' connection into `directory` (0600); return its path."""
-    return write_private_file(os.path.join(directory, "kubeconfig.json"), json.dumps(connection.kubeconfig_document()))
+def host_document(host, api_key=None):
+    cluster = {"server": host}
+    user = {"token": api_key} if api_key else {}
+    return _single_context_document("target", cluster, user)
+
+
+def in_cluster_document(environ):
+    """The in-cluster service account, as kubectl in a pod sees it (token re-read from its file)."""
+    host = environ["KUBERNETES_SERVICE_HOST"]
+    if ":" in host:
+        host = f"[{host}]"
+    cluster = {
+        "server": "https://{}:{}".format(host, environ.get("KUBERNETES_SERVICE_PORT", "443")),
+        "certificate-authority": SERVICE_ACCOUNT_DIR + "/ca.crt",
+    }
+    return _single_context_document("in-cluster", cluster, {"tokenFile": SERVICE_ACCOUNT_TOKEN})
+
+
+def apply_overrides(document, settings):
+    """Apply ca_cert, client_cert, client_key and validate_certs to the document's one cluster and user."""
+    cluster = document["clusters"][0]["cluster"]
+    user = document["users"][0]["user"]
+    for option, field_name, container in (
+        ("ca_cert", "certificate-authority", cluster),
+        ("client_cert", "client-certificate", user),
+        ("client_key", "client-key", user),
+    ):
+        if settings.get(option):
+            container[field_name] = os.path.abspath(os.path.expanduser(settings[option]))
+            container.pop(field_name + "-data", None)
+    validate = settings.get("validate_certs")
+    if validate is True:
+        cluster.pop("insecure-skip-tls-verify", None)
+    elif validate is False:
+        # client-go (so helm) refuses a CA together with insecure-skip-tls-verify.
+        cluster["insecure-skip-tls-verify"] = True
+        cluster.pop("certificate-authority", None)
+        cluster.pop("certificate-authority-data", None)
+
+
+def check_token_expiry(document, source, now=None):
+    """Fail before any request when the user's token is a JWT that has expired (exp in the past)."""
+    token = document["users"][0]["user"].get("token")
+    expires = _jwt_expiry(token) if isinstance(token, str) else None
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    if expires is not None and expires <= now:
+        raise KubeConfigError(
+            "The token of {} expired at {}: get a fresh kubeconfig (for example with "
+            "hci.arc_ml.cluster_credentials in the same play) and run again.".format(
+                source, expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+            )
+        )
 
 
 def api_client(connection):
-    """A kubernetes.client.ApiClient for `connection`."""
+    """A kubernetes.client.ApiClient built from the connection's document."""
     import_optional("kubernetes", "kubernetes")
-    import yaml  # the kubernetes library's own dependency: how it reads a kubeconfig
     from kubernetes import client, config
 
     configuration = client.Configuration()
     try:
-        if connection.mode == "host":
-            configuration.host = connection.host
-            if connection.api_key:
-                configuration.api_key = {"authorization": "Bearer " + connection.api_key}
-        elif connection.mode == "in_cluster":
-            config.load_incluster_config(client_configuration=configuration)
-        else:
-            config.load_kube_config(
-                config_file=connection.kubeconfig,
-                context=connection.context,
-                client_configuration=configuration,
-                persist_config=False,
-            )
-    except (config.ConfigException, OSError, ValueError, yaml.YAMLError) as exc:
+        # Certificate data is written to files under the private scratch directory, not the system's temp.
+        config.load_kube_config_from_dict(
+            copy.deepcopy(connection.document),
+            client_configuration=configuration,
+            persist_config=False,
+            temp_file_path=scratch_directory(),
+        )
+    except (config.ConfigException, OSError, ValueError, TypeError) as exc:
         raise KubeConfigError(
             f"Cannot load the Kubernetes connection ({connection.describe()}): {one_line(exc, limit=300)}"
         ) from None
-    overrides = {
-        key: value
-        for key, value in (
-            ("ssl_ca_cert", connection.ca_cert),
-            ("cert_file", connection.client_cert),
-            ("key_file", connection.client_key),
-            ("verify_ssl", False if connection.skip_tls_verify else None),
-        )
-        if value is not None
-    }
-    _apply(configuration, overrides)
-    reload_kubeconfig = configuration.refresh_api_key_hook
-    if reload_kubeconfig is not None and overrides:
-        # For token users the kubernetes library re-applies the kubeconfig before every request; re-apply
-        # the options after it, or they would hold only until the first call.
-        def refresh(config_to_refresh):
-            reload_kubeconfig(config_to_refresh)
-            _apply(config_to_refresh, overrides)
-
-        configuration.refresh_api_key_hook = refresh
     return client.ApiClient(configuration)
 
 
-def _apply(configuration, overrides):
-    for key, value in overrides.items():
-        setattr(configuration, key, value)
+def _load_kubeconfig(value, context, environ):
+    """(source, single-context document) of a kubeconfig given as a path, text or dict, or the default one."""
+    if value is None:
+        paths = [p for p in (environ.get("KUBECONFIG") or "").split(os.pathsep) if p]
+        paths = paths or [os.path.join(os.path.expanduser("~"), ".kube", "config")]
+        existing = [p for p in paths if os.path.isfile(p)]
+        if not existing:
+            raise KubeConfigError(
+                "No Kubernetes connection: set kubeconfig (a path, the kubeconfig's text or a dict) or host, or "
+                f"K8S_AUTH_KUBECONFIG; the default kubeconfig {os.pathsep.join(paths)} does not exist."
+            )
+        source = "kubeconfig " + os.pathsep.join(existing)
+        documents = [(_parse(_read_file(p), "kubeconfig " + p), os.path.dirname(os.path.abspath(p))) for p in existing]
+        document = _merge([_with_absolute_paths(d, base) for d, base in documents])
+    elif isinstance(value, InlineKubeconfig):
+        source = "inline kubeconfig"
+        document = _with_absolute_paths(_parse(value.content, source), os.getcwd())
+    else:
+        path = os.path.abspath(os.path.expanduser(str(value)))
+        source = "kubeconfig " + path
+        document = _with_absolute_paths(_parse(_read_file(path), source), os.path.dirname(path))
+    return source, _select_context(document, context, source)
+
+
+def _read_file(path):
+    if os.path.isdir(path):
+        raise KubeConfigError(f"kubeconfig {path} is a directory; give the path of a kubeconfig file.")
+    if not os.path.isfile(path):
+        raise KubeConfigError(f"kubeconfig {path} does not exist or is not a file.")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KubeConfigError(f"Cannot read kubeconfig {path}: {getattr(exc, 'strerror', None) or exc}.") from None
+
+
+def _parse(content, source):
+    """A kubeconfig dict from text or a dict; an error names where the YAML breaks, never what it holds."""
+    if isinstance(content, dict):
+        document = copy.deepcopy(content)
+    else:
+        yaml = import_optional("yaml", "PyYAML")
+        try:
+            document = yaml.safe_load(content)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "invalid YAML"
+            raise KubeConfigError(f"The {source} is not YAML: {problem}{where}.") from None
+    if not isinstance(document, dict) or not isinstance(document.get("contexts", []), list):
+        raise KubeConfigError(
+            f"The {source} is not a kubeconfig: expected a mapping with clusters, users and contexts lists."
+        )
+    return document
+
+
+def _merge(documents):
+    """Several kubeconfigs (KUBECONFIG=a:b) as kubectl merges them: the first entry of each name wins."""
+    merged = {"clusters": [], "users": [], "contexts": [], "current-context": None}
+    for document in documents:
+        for kind in ("clusters", "users", "contexts"):
+            names = {entry.get("name") for entry in merged[kind]}
+            merged[kind] += [entry for entry in _entries(document, kind) if entry.get("name") not in names]
+        merged["current-context"] = merged["current-context"] or document.get("current-context")
+    return merged
+
+
+def _select_context(document, context, source):
+    """The document reduced to one context (made current), its cluster and its user; errors name what is missing."""
+    contexts = {entry.get("name"): entry.get("context") or {} for entry in _entries(document, "contexts")}
+    name = context or document.get("current-context")
+    if not name:
+        raise KubeConfigError(
+            "The {} has no current-context; set context to one of: {}.".format(source, ", ".join(map(str, contexts)))
+        )
+    if name not in contexts:
+        raise KubeConfigError(
+            "Context {} is not in the {} (its contexts: {}).".format(
+                name, source, ", ".join(map(str, contexts)) or "none"
+            )
+        )
+    selected = contexts[name]
+    clusters = {entry.get("name"): entry.get("cluster") or {} for entry in _entries(document, "clusters")}
+    users = {entry.get("name"): entry.get("user") or {} for entry in _entries(document, "users")}
+    if selected.get("cluster") not in clusters:
+        raise KubeConfigError(
+            f"Context {name} of the {source} names cluster {selected.get('cluster')}, which it lacks."
+        )
+    if selected.get("user") and selected["user"] not in users:
+        raise KubeConfigError(f"Context {name} of the {source} names user {selected['user']}, which it lacks.")
+    if not clusters[selected["cluster"]].get("server"):
+        raise KubeConfigError(f"Cluster {selected['cluster']} of the {source} has no server.")
+    document = _single_context_document(name, clusters[selected["cluster"]], users.get(selected.get("user")) or {})
+    if selected.get("namespace"):
+        document["contexts"][0]["context"]["namespace"] = selected["namespace"]
+    return document
+
+
+def _single_context_document(name, cluster, user):
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": copy.deepcopy(cluster)}],
+        "users": [{"name": name, "user": copy.deepcopy(user)}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+    }
+
+
+def _with_absolute_paths(document, base):
+    """File fields resolved against `base` (the kubeconfig's directory), as kubectl resolves them."""
+    for kind, fields in (("clusters", _CLUSTER_FILES), ("users", _USER_FILES)):
+        for entry in _entries(document, kind):
+            body = entry.get(kind[:-1]) or {}
+            for name in fields:
+                if isinstance(body.get(name), str) and body[name]:
+                    body[name] = os.path.join(base, os.path.expanduser(body[name]))
+    return document
+
+
+def _entries(document, kind):
+    return [entry for entry in document.get(kind) or [] if isinstance(entry, dict)]
+
+
+def _in_pod(environ):
+    return bool(environ.get("KUBERNETES_SERVICE_HOST")) and os.path.exists(SERVICE_ACCOUNT_TOKEN)
+
+
+def _boolean(value, name):
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on", "y", "t"):
+        return True
+    if text in ("0", "false", "no", "off", "n", "f"):
+        return False
+    raise KubeConfigError(f"{name}={value!r} is not a boolean (true or false).")
+
+
+def _jwt_expiry(token):
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return datetime.datetime.fromtimestamp(int(claims["exp"]), datetime.timezone.utc)
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return None
+
+
+def _decoded_pem_lines(data):
+    """The lines of a base64 PEM key (client-key-data), the form a library might quote."""
+    try:
+        text = base64.b64decode(data, validate=False).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return []
+    return [line for line in text.splitlines() if line and not line.startswith("-----")]

@@ -5,12 +5,15 @@
 # The interfaces in this file are meant for use within the hci.arc_ml collection
 # and may change in any release, even a bugfix release. Do not use them from outside.
 
-"""Running the helm 3 binary without leaking secrets.
+"""Running the helm 3 binary without leaking secrets, against the cluster the Kubernetes client uses.
 
-- Values go to helm in a 0600 file inside a private temporary directory, removed after the command.
-- A token-based connection becomes a 0600 kubeconfig in that directory, never a flag or variable.
+- helm reads the connection's own kubeconfig (`--kubeconfig`, a 0600 file built from the same resolved
+  connection as the Kubernetes client), never KUBECONFIG, an in-cluster token or flags of its own.
+- Values go to helm in a 0600 file inside a private directory, removed after the command (and, through
+  _common.scratch, when the process is terminated).
 - helm runs with an allow-listed environment, so credentials in the controller's environment (AZURE_SECRET,
-  K8S_AUTH_API_KEY, HELM_KUBETOKEN, ...) never reach it.
+  K8S_AUTH_API_KEY, HELM_KUBETOKEN, ...) and settings that would change its target or storage (KUBECONFIG,
+  HELM_DRIVER, HELM_NAMESPACE) never reach it.
 - Known secret strings are masked in any helm output quoted in an error.
 """
 
@@ -21,12 +24,14 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, one_line, redact
-from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import write_kubeconfig, write_private_file
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.scratch import private_directory, write_private_file
 
 SUPPORTED_MAJOR_VERSION = 3
+# helm 3.8 made OCI registries (where the Arc agent chart is) generally available.
+MINIMUM_VERSION = (3, 8, 0)
+INSTALL_HINT = "install a helm 3 release (3.8 or later) and set helm_binary to it, or put it first on PATH"
 # Time helm itself gets on top of its own --timeout before the process is stopped.
 PROCESS_GRACE_SECONDS = 60
 DEFAULT_PROCESS_TIMEOUT = 300
@@ -40,7 +45,6 @@ _PASSED_ENVIRONMENT = frozenset(
         "LC_ALL",
         "LC_CTYPE",
         "TMPDIR",
-        "KUBECONFIG",
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "NO_PROXY",
@@ -55,7 +59,6 @@ _PASSED_ENVIRONMENT = frozenset(
         "HELM_CACHE_HOME",
         "HELM_CONFIG_HOME",
         "HELM_DATA_HOME",
-        "HELM_DRIVER",
         "HELM_PLUGINS",
         "HELM_REGISTRY_CONFIG",
         "HELM_REPOSITORY_CACHE",
@@ -81,10 +84,10 @@ def find_helm(binary=None, environ=None):
     if binary:
         if os.path.isfile(binary) and os.access(binary, os.X_OK):
             return binary
-        raise HelmError(f"helm binary {binary} does not exist or is not executable.")
+        raise HelmError(f"helm_binary {binary} does not exist or is not an executable file; {INSTALL_HINT}.")
     found = shutil.which("helm", path=environ.get("PATH"))
     if not found:
-        raise HelmError("helm 3 was not found on PATH; install helm 3 on the controller (or in the EE).")
+        raise HelmError(f"helm was not found on PATH; {INSTALL_HINT} (in AWX: use an execution environment with helm).")
     return found
 
 
@@ -135,13 +138,25 @@ class HelmRunner:
         self.version = None
 
     def check_version(self):
-        """Fail unless the binary is helm 3; return (major, minor, patch)."""
-        result = self._execute(["version", "--template", "{{.Version}}"], with_connection=False)
-        self.version = parse_version(result.stdout)
-        if self.version[0] != SUPPORTED_MAJOR_VERSION:
+        """Fail unless the binary is helm 3.8 or later; return (major, minor, patch).
+
+        helm 4 applies charts server-side by default and waits with kstatus
+        (https://helm.sh/community/hips/hip-0022), which changes how the agent releases install, upgrade and
+        adopt existing objects; until that is tested against the Arc charts it is refused, naming what to install.
+        """
+        try:
+            result = self._execute(["version", "--template", "{{.Version}}"], with_connection=False)
+            self.version = parse_version(result.stdout)
+        except HelmError as exc:
             raise HelmError(
-                "{} is helm {}; hci.arc_ml needs helm 3.".format(self.binary, ".".join(map(str, self.version)))
-            )
+                f"{self.binary} is not helm: `{os.path.basename(self.binary)} version` did not print a helm version "
+                f"({exc.message}); {INSTALL_HINT}."
+            ) from None
+        shown = ".".join(map(str, self.version))
+        if self.version[0] != SUPPORTED_MAJOR_VERSION:
+            raise HelmError(f"{self.binary} is helm {shown}, which hci.arc_ml does not support; {INSTALL_HINT}.")
+        if self.version < MINIMUM_VERSION:
+            raise HelmError(f"{self.binary} is helm {shown}, older than 3.8; {INSTALL_HINT}.")
         return self.version
 
     def run(self, args, values=None, timeout=DEFAULT_PROCESS_TIMEOUT, json_output=False):
@@ -208,11 +223,11 @@ class HelmRunner:
         return True
 
     def _execute(self, args, values=None, timeout=DEFAULT_PROCESS_TIMEOUT, with_connection=True):
-        scratch = tempfile.mkdtemp(prefix="hci-arc-ml-helm-")  # 0700
+        scratch = private_directory("helm-")
         try:
             argv = [self.binary, *args]
             if with_connection:
-                argv += self._connection_flags(scratch)
+                argv += self._connection_flags()
             if values is not None:
                 argv += ["--values", write_private_file(os.path.join(scratch, "values.json"), json.dumps(values))]
             try:
@@ -237,21 +252,9 @@ class HelmRunner:
             raise HelmError(f"helm {args[0]} failed (exit {completed.returncode}): {output}", rc=completed.returncode)
         return HelmResult(completed.returncode, completed.stdout, completed.stderr)
 
-    def _connection_flags(self, scratch):
-        connection = self.connection
-        if connection.mode == "host":
-            return ["--kubeconfig", write_kubeconfig(connection, scratch)]
-        flags = []
-        if connection.mode == "kubeconfig":
-            if connection.kubeconfig:
-                flags += ["--kubeconfig", connection.kubeconfig]
-            if connection.context:
-                flags += ["--kube-context", connection.context]
-        if connection.ca_cert:
-            flags += ["--kube-ca-file", connection.ca_cert]
-        if connection.skip_tls_verify:
-            flags.append("--kube-insecure-skip-tls-verify")
-        return flags
+    def _connection_flags(self):
+        # The document names one context, current: helm needs no --kube-context, CA or TLS flag of its own.
+        return ["--kubeconfig", self.connection.kubeconfig_path()]
 
     def _environment(self):
         return {name: value for name, value in self._environ.items() if name in _PASSED_ENVIRONMENT}

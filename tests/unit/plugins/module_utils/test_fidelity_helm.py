@@ -5,17 +5,23 @@ az connectedk8s (https://github.com/Azure/azure-cli-extensions/blob/main/src/con
 --create-namespace --output json [--wait --timeout <n>s]`, `delete_arc_agents` runs
 `helm delete azure-arc --namespace <ns> [--no-hooks]` (delete is helm 3's alias of uninstall) and
 `get_release_namespace` runs `helm list -a --all-namespaces --output json`; each with `--kubeconfig` and
-`--kube-context` when given. The values go in a 0600 file instead of `--set` (test_helm.py), which helm merges the same.
+`--kube-context` when given. Ours always passes `--kubeconfig` with the task's resolved connection (one context,
+current), so helm needs no `--kube-context`. The values go in a 0600 file instead of `--set` (test_helm.py),
+which helm merges the same.
 """
 
 import subprocess
 
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import RELEASE_NAME, RELEASE_NAMESPACE
-from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import KubeConnection
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection import InlineKubeconfig, KubeConnection
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm import HelmRunner
 
-CONNECTION = ["--kubeconfig", "/home/ops/.kube/site1", "--kube-context", "site1-admin"]
+CONNECTION_DOCUMENT = {
+    "clusters": [{"name": "site1", "cluster": {"server": "https://192.0.2.10:6443"}}],
+    "users": [{"name": "admin", "user": {"token": "site1-admin-token"}}],
+    "contexts": [{"name": "site1-admin", "context": {"cluster": "site1", "user": "admin"}}],
+}
 
 
 @pytest.fixture
@@ -27,9 +33,12 @@ def helm():
         commands.append(argv[1:])
         return subprocess.CompletedProcess(argv, 0, stdout='{"name": "azure-arc", "info": {}}', stderr="")
 
-    connection = KubeConnection("kubeconfig", kubeconfig="/home/ops/.kube/site1", context="site1-admin")
+    connection = KubeConnection.from_params(
+        {"kubeconfig": InlineKubeconfig(CONNECTION_DOCUMENT), "context": "site1-admin"}, {}
+    )
     runner = HelmRunner("/usr/bin/helm", connection, run_process=run_process, environ={})
     runner.argv = commands
+    runner.connection_flags = ["--kubeconfig", connection.kubeconfig_path()]
     return runner
 
 
@@ -54,7 +63,7 @@ def test_install_is_upgrade_install_into_the_release_namespace_creating_it_and_w
         "1200s",
         "--output",
         "json",
-        *CONNECTION,
+        *helm.connection_flags,
         "--values",
         values_file,
     ]
@@ -69,6 +78,6 @@ def test_uninstall_is_az_s_helm_delete_with_no_hooks_only_when_asked(helm):
     helm.uninstall(RELEASE_NAME, RELEASE_NAMESPACE, no_hooks=True, wait=False)
     helm.uninstall(RELEASE_NAME, RELEASE_NAMESPACE, wait=False)
     assert helm.argv == [
-        ["uninstall", "azure-arc", "--namespace", "azure-arc-release", "--no-hooks", *CONNECTION],
-        ["uninstall", "azure-arc", "--namespace", "azure-arc-release", *CONNECTION],
+        ["uninstall", "azure-arc", "--namespace", "azure-arc-release", "--no-hooks", *helm.connection_flags],
+        ["uninstall", "azure-arc", "--namespace", "azure-arc-release", *helm.connection_flags],
     ]

@@ -77,7 +77,11 @@ def fake_helm(tmp_path):
 def host_connection(tmp_path):
     ca = tmp_path / "ca.crt"
     ca.write_text("ca")
-    return KubeConnection("host", host="https://10.0.0.1:6443/", api_key=API_TOKEN, ca_cert=str(ca))
+    return KubeConnection.from_params({"host": "https://10.0.0.1:6443/", "api_key": API_TOKEN, "ca_cert": str(ca)}, {})
+
+
+def plain_connection():
+    return KubeConnection.from_params({"host": "https://10.0.0.1:6443"}, {})
 
 
 def runner(binary, connection, environ=None):
@@ -120,25 +124,30 @@ def test_upgrade_install_keeps_every_secret_off_argv_and_environment(fake_helm, 
     assert "--wait" in call["argv"] and "600s" in call["argv"]
 
 
-def test_values_and_generated_kubeconfig_are_private_files_removed_afterwards(fake_helm, tmp_path):
+def test_values_and_the_connections_kubeconfig_are_private_files(fake_helm, tmp_path):
     helm_bin = fake_helm()
-    helm = runner(helm_bin.path, host_connection(tmp_path))
+    connection = host_connection(tmp_path)
+    helm = runner(helm_bin.path, connection)
     helm.upgrade_install("r", "chart", "ns", values={"key": PRIVATE_KEY}, wait=False)
 
     (call,) = helm_bin.calls()
     values_file, kubeconfig = call["files"]["--values"], call["files"]["--kubeconfig"]
     assert values_file["mode"] == kubeconfig["mode"] == 0o600
-    assert values_file["dir_mode"] == 0o700
+    assert values_file["dir_mode"] == kubeconfig["dir_mode"] == 0o700
     assert json.loads(values_file["content"]) == {"key": PRIVATE_KEY}
-    generated = json.loads(kubeconfig["content"])
-    assert generated["users"][0]["user"]["token"] == API_TOKEN
-    assert generated["clusters"][0]["cluster"] == {
+    # helm reads the very document the Kubernetes client is built from, token and CA included.
+    assert json.loads(kubeconfig["content"]) == connection.document
+    assert connection.document["users"][0]["user"]["token"] == API_TOKEN
+    assert connection.document["clusters"][0]["cluster"] == {
         "server": "https://10.0.0.1:6443",
         "certificate-authority": str(tmp_path / "ca.crt"),
     }
+    # The values go right after the command; the kubeconfig stays for the next command, in the process's
+    # private scratch directory (removed at exit and on SIGTERM, see test_kube.py).
     assert not os.path.exists(values_file["path"])
-    assert not os.path.exists(kubeconfig["path"])
     assert not os.path.exists(os.path.dirname(values_file["path"]))
+    assert kubeconfig["path"] == connection.kubeconfig_path()
+    assert os.path.dirname(os.path.dirname(values_file["path"])) == os.path.dirname(kubeconfig["path"])
 
 
 def test_files_are_removed_when_helm_fails_too(fake_helm, tmp_path):
@@ -149,14 +158,27 @@ def test_files_are_removed_when_helm_fails_too(fake_helm, tmp_path):
     assert not os.path.exists(call["files"]["--values"]["path"])
 
 
-def test_kubeconfig_connection_passes_path_and_context(fake_helm, tmp_path):
+def test_helm_gets_only_the_resolved_kubeconfig_whatever_the_kubeconfig_said(fake_helm, tmp_path):
     kubeconfig = tmp_path / "kubeconfig-site1.yaml"
-    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "clusters": [
+                    {"name": "c", "cluster": {"server": "https://10.0.0.9:6443", "insecure-skip-tls-verify": True}}
+                ],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "site1-admin", "context": {"cluster": "c", "user": "u"}}, {"name": "x"}],
+                "current-context": "x",
+            }
+        )
+    )
     helm_bin = fake_helm({"list": {"stdout": "[]"}})
-    connection = KubeConnection("kubeconfig", kubeconfig=str(kubeconfig), context="site1-admin")
+    connection = KubeConnection.from_params(
+        {"kubeconfig": str(kubeconfig), "context": "site1-admin", "validate_certs": True}, {}
+    )
     assert runner(helm_bin.path, connection).list_releases(name="azure-arc") == []
-    argv = helm_bin.calls()[0]["argv"]
-    assert argv[1:] == [
+    call = helm_bin.calls()[0]
+    assert call["argv"][1:] == [
         "list",
         "--all",
         "--all-namespaces",
@@ -165,10 +187,11 @@ def test_kubeconfig_connection_passes_path_and_context(fake_helm, tmp_path):
         "--output",
         "json",
         "--kubeconfig",
-        str(kubeconfig),
-        "--kube-context",
-        "site1-admin",
+        connection.kubeconfig_path(),
     ]
+    handed = json.loads(call["files"]["--kubeconfig"]["content"])
+    assert handed["current-context"] == "site1-admin"
+    assert handed["clusters"][0]["cluster"] == {"server": "https://10.0.0.9:6443"}  # validate_certs: true wins
 
 
 def test_environment_is_an_allow_list(fake_helm, tmp_path):
@@ -179,14 +202,21 @@ def test_environment_is_an_allow_list(fake_helm, tmp_path):
         "HTTPS_PROXY": "http://proxy:3128",
         "HELM_CACHE_HOME": str(tmp_path),
         "SOME_TOKEN": "x",
+        # Each would make helm reach another cluster, or keep releases elsewhere, than the task's connection.
+        "KUBECONFIG": "/elsewhere/config",
+        "HELM_DRIVER": "configmap",
+        "HELM_NAMESPACE": "kube-system",
+        "HELM_KUBECONTEXT": "prod",
+        "KUBERNETES_SERVICE_HOST": "10.96.0.1",
         **CONTROLLER_SECRETS,
     }
-    runner(helm_bin.path, KubeConnection("kubeconfig"), environ=environ).run(["repo", "list"])
+    runner(helm_bin.path, plain_connection(), environ=environ).run(["repo", "list"])
     env = helm_bin.calls()[0]["env"]
     assert env["HTTPS_PROXY"] == "http://proxy:3128"
     assert env["HELM_CACHE_HOME"] == str(tmp_path)
     assert "SOME_TOKEN" not in env
     assert not set(CONTROLLER_SECRETS) & set(env)
+    assert not {"KUBECONFIG", "HELM_DRIVER", "HELM_NAMESPACE", "HELM_KUBECONTEXT", "KUBERNETES_SERVICE_HOST"} & set(env)
 
 
 def test_helm_failure_is_one_line_with_the_error_and_no_secret(fake_helm, tmp_path):
@@ -209,7 +239,7 @@ def test_helm_failure_is_one_line_with_the_error_and_no_secret(fake_helm, tmp_pa
 
 def test_json_output_is_parsed_and_garbage_is_an_error(fake_helm, tmp_path):
     helm_bin = fake_helm({"get": {"stdout": '{"global": {"location": "eastus"}}'}, "history": {"stdout": "not json"}})
-    helm = runner(helm_bin.path, KubeConnection("kubeconfig"))
+    helm = runner(helm_bin.path, plain_connection())
     assert helm.run(["get", "values", "azure-arc"], json_output=True) == {"global": {"location": "eastus"}}
     with pytest.raises(HelmError, match="not JSON"):
         helm.run(["history", "azure-arc"], json_output=True)
@@ -219,24 +249,40 @@ def test_missing_release_is_false_for_uninstall(fake_helm):
     helm_bin = fake_helm(
         {"uninstall": {"rc": 1, "stderr": "Error: uninstall: Release not loaded: azure-arc: release: not found\n"}}
     )
-    helm = runner(helm_bin.path, KubeConnection("kubeconfig"))
+    helm = runner(helm_bin.path, plain_connection())
     assert helm.uninstall("azure-arc", "azure-arc-release") is False
 
 
 def test_version_check_accepts_helm_3_only(fake_helm):
     helm_bin = fake_helm()
-    assert runner(helm_bin.path, KubeConnection("kubeconfig")).check_version() == (3, 14, 4)
+    assert runner(helm_bin.path, plain_connection()).check_version() == (3, 14, 4)
     assert helm_bin.calls()[0]["argv"][1:] == ["version", "--template", "{{.Version}}"]
-    helm_bin = fake_helm(version="v4.0.1")
-    with pytest.raises(HelmError, match=r"is helm 4\.0\.1; hci\.arc_ml needs helm 3"):
-        runner(helm_bin.path, KubeConnection("kubeconfig")).check_version()
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        ("v4.0.1", r"is helm 4\.0\.1, which hci\.arc_ml does not support; install a helm 3 release \(3\.8 or later\)"),
+        ("v3.7.2", r"is helm 3\.7\.2, older than 3\.8; install a helm 3 release"),
+        ("", r"is not helm: `helm version` did not print a helm version .*; install a helm 3 release"),
+    ],
+)
+def test_helm_4_old_helm_and_not_helm_are_refused_naming_what_to_install(fake_helm, version, message):
+    helm_bin = fake_helm(version=version)
+    with pytest.raises(HelmError, match=message):
+        runner(helm_bin.path, plain_connection()).check_version()
+
+
+def test_a_binary_that_fails_its_version_is_not_helm():
+    with pytest.raises(HelmError, match=r"^/bin/false is not helm: `false version` did not print a helm version"):
+        HelmRunner("/bin/false", plain_connection(), environ={"PATH": "/bin"}).check_version()
 
 
 def test_helm_that_runs_too_long_is_stopped():
     def too_slow(argv, **kwargs):
         raise subprocess.TimeoutExpired(argv, kwargs["timeout"])
 
-    helm = HelmRunner("/usr/bin/helm", KubeConnection("kubeconfig"), environ={}, run_process=too_slow)
+    helm = HelmRunner("/usr/bin/helm", plain_connection(), environ={}, run_process=too_slow)
     with pytest.raises(HelmError, match="helm upgrade did not finish within 660s"):
         helm.upgrade_install("r", "chart", "ns", timeout=600)
 
@@ -245,12 +291,12 @@ def test_find_helm(tmp_path, fake_helm):
     helm_bin = fake_helm()
     assert find_helm(environ={"PATH": os.path.dirname(helm_bin.path)}) == helm_bin.path
     assert find_helm(helm_bin.path) == helm_bin.path
-    with pytest.raises(HelmError, match="helm 3 was not found on PATH"):
+    with pytest.raises(HelmError, match="helm was not found on PATH; install a helm 3 release"):
         find_helm(environ={"PATH": str(tmp_path / "empty")})
     plain = tmp_path / "not-executable"
     plain.write_text("")
     plain.chmod(stat.S_IRUSR)
-    with pytest.raises(HelmError, match="not executable"):
+    with pytest.raises(HelmError, match="is not an executable file"):
         find_helm(str(plain))
 
 

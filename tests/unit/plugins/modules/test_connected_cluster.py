@@ -226,10 +226,15 @@ def world(monkeypatch, make_transport, make_reply, fake_entra, fake_clock, onboa
     monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: transport)
     monkeypatch.setattr(_arc_onboarding, "ArcCluster", current.make_cluster)
     monkeypatch.setattr(ArcMLModule, "kube_client", lambda self: None)
-    monkeypatch.setattr(ArcMLModule, "helm", lambda self, binary=None: FakeHelm(current))
+    monkeypatch.setattr(ArcMLModule, "helm", lambda self: FakeHelm(current))
     monkeypatch.setattr(_arc_keys, "generate", lambda: onboarding_key)
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text("{}")
+    kubeconfig.write_text(
+        "clusters: [{name: site-1, cluster: {server: 'https://192.0.2.10:6443'}}]\n"
+        "users: [{name: admin, user: {token: site-1-admin-token}}]\n"
+        "contexts: [{name: site-1, context: {cluster: site-1, user: admin}}]\n"
+        "current-context: site-1\n"
+    )
     current.kubeconfig = str(kubeconfig)
     return current
 
