@@ -116,8 +116,17 @@ def test_ansible_builder_create_makes_a_context_with_our_requirements_and_helm(t
     assert galaxy["collections"] == [{"name": f"collections/{tarball}", "type": "file"}]
 
     containerfile = (context / "Containerfile").read_text()
+    builder_stage = containerfile[
+        containerfile.index("FROM base AS builder") : containerfile.index("FROM base AS final")
+    ]
     final = containerfile[containerfile.index("FROM base AS final") :]
-    assert "ARG HELM_VERSION=" in final and "sha256sum -c" in final and "/usr/local/bin/helm" in final
+    # helm comes from the Go module proxy (a package registry), version-stamped so that `helm version` prints it.
+    assert "ARG HELM_VERSION=" in builder_stage and "go install" in builder_stage
+    assert (
+        "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}" in builder_stage
+        and "version.version=${HELM_VERSION}" in builder_stage
+    )
+    assert "COPY --from=builder /output/ /output/" in final and "/output/helm/helm /usr/local/bin/helm" in final
     assert "ansible-galaxy collection install" in containerfile and "introspect" in containerfile
     assert "ansible-runner" in containerfile and "ansible-core" in containerfile
     # The collection that goes in carries its own EE metadata, which introspection reads when it is installed.

@@ -8,6 +8,7 @@ verification over the kubeconfig's insecure-skip-tls-verify.
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,21 @@ def test_validate_certs_true_verifies_even_where_the_kubeconfig_says_insecure(mi
     assert not trusting.get("failed"), dump(run)
     assert verifying["failed"] and "certificate verify failed" in verifying["msg"].lower(), verifying["msg"]
     assert "\n" not in verifying["msg"]
+
+
+def test_a_role_given_the_kubeconfig_text_as_arcml_kubeconfig_prints_none_of_it(pristine_taints, run_with_tmp, tmp_path):
+    # The inventory or vault variable arcml_kubeconfig flows through the role's argument validation into the module.
+    mixed = pristine_taints
+    variables = {"arcml_kubeconfig": forms(mixed)["kubeconfig_text"]}
+    role = {"name": "Taint through the role", "ansible.builtin.include_role": {"name": "hci.arc_ml.windows_taint"}}
+
+    run = run_with_tmp([role, role], "-vvvv", play_vars=variables)
+
+    assert run.rc == 0, run.output[-3000:]
+    assert mixed.taints()["mixed-win-2"] != []
+    for secret in mixed.secrets():
+        assert secret not in run.output
+    # changed=3 in the recap: the runner's two result-saving tasks, and the role's taint task once; the second
+    # include finds the taints in place.
+    assert re.search(r"localhost\s+: ok=\d+\s+changed=3\s", run.output), run.output[-1000:]
+    assert leftover_scratch(tmp_path) == []
