@@ -22,7 +22,6 @@ resource's, as `az connectedk8s delete` does.
 from __future__ import annotations
 
 import shutil
-import tempfile
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import chart as _arc_chart
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import dataplane as _arc_dataplane
@@ -40,6 +39,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._arc.cluster import (
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.scratch import private_directory
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm import release_summary
 
 RESOURCE_GROUP_API_VERSION = "2022-09-01"
@@ -349,7 +349,7 @@ class Onboarding:
         location = resource.get("location") or self.desired.location
         settings = dataplane.helm_settings(resource)
 
-        scratch = tempfile.mkdtemp(prefix="hci-arc-ml-chart-")  # 0700
+        scratch = private_directory("chart-")
         try:
             chart_path, registry, chart_version = self.agent_chart(settings, scratch)
             current = _arc_resource.properties_of(resource)
@@ -414,7 +414,7 @@ class Onboarding:
         """
         settings = dataplane.helm_settings(resource)
         agent_version = _arc_resource.properties_of(resource).get("agentVersion")
-        scratch = tempfile.mkdtemp(prefix="hci-arc-ml-chart-")  # 0700
+        scratch = private_directory("chart-")
         try:
             chart_path, _registry, chart_version = self.agent_chart(settings, scratch, agent_version)
             values = _arc_values.update_values(current_values, settings.values, self.proxy)
