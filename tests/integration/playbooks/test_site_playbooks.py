@@ -74,6 +74,10 @@ def test_site_converges_every_site(fleet, tmp_path):
         extension = arm.call("GET", arm.cluster_id(rg, site) + "/providers/Microsoft.KubernetesConfiguration/"
                              "extensions/azureml", "2024-11-01").json()  # fmt: skip
         assert extension["properties"]["provisioningState"] == "Succeeded"
+        # Secure by default: the roles' defaults ask for training only, never for HTTP scoring endpoints.
+        settings = {k.lower(): str(v).lower() for k, v in extension["properties"]["configurationSettings"].items()}
+        assert settings.get("enabletraining") == "true" and settings.get("enableinference", "false") == "false"
+        assert settings.get("allowinsecureconnections", "false") == "false", settings
     computes = arm.call("GET", computes_path(arm), "2025-12-01").json()
     assert sorted(c["name"] for c in computes["value"]) == ["pb-linux", "pb-mixed"]
     from sandbox.testing import Sandbox
