@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import outputs, state
 from . import sites as sites_file
+from .emulator import cluster_access
 from .k8s.controlplane import _pid_alive, _pid_cmdline, free_port, port_is_free, start_cluster
 from .k8s.nodes import register_nodes
 
@@ -78,6 +79,19 @@ def _start_emulator(azure_dir: Path, sites_path: Path):
     return proc, json.loads(info_file.read_text())
 
 
+def _site_access(site, cluster) -> dict:
+    """What the emulator needs to reach a site's API server (emulator/cluster_access.py): paths, no key material."""
+    pki = cluster.dir / "pki"
+    return {
+        "resource_group": site.resource_group,
+        "name": site.name,
+        "server": cluster.server,
+        "ca_cert": pki / "ca.crt",
+        "admin_cert": pki / "admin.crt",
+        "admin_key": pki / "admin.key",
+    }
+
+
 def stop_emulator_dir(azure_dir: Path, timeout: float = 10.0) -> bool:
     pid_file = azure_dir / "emulator.pid"
     try:
@@ -128,6 +142,7 @@ def serve(sites_path: Path, directory: Path, bin_dir: Path) -> int:
         for name, cluster in clusters.items():
             outputs.write_kubeconfig(directory, name, cluster.kubeconfig)
             contexts[name] = cluster.context
+        cluster_access.write(directory / "azure", [_site_access(site, clusters[site.name]) for site in sites.sites])
         outputs.write_inventory(sites, directory, contexts)
         from .agents import Agents
         from .emulator.env import client_env

@@ -1,4 +1,4 @@
-"""Microsoft.Kubernetes/connectedClusters: PUT, GET, PATCH, DELETE, list.
+"""Microsoft.Kubernetes/connectedClusters: PUT, GET, PATCH, DELETE, list, POST listClusterUserCredential.
 
 API: https://github.com/Azure/azure-rest-api-specs/blob/main/specification/hybridkubernetes/resource-manager/Microsoft.Kubernetes/stable/2024-01-01/connectedClusters.json
 
@@ -10,12 +10,14 @@ helm chart runs in the cluster.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 
+import aiohttp
 from aiohttp import web
 
-from . import lro, resource_groups, resources, schema
+from . import cluster_access, lro, resource_groups, resources, schema, tokens
 from .arm import ArmError, ArmRequest, Router, bad_request, json_response, not_found
 from .clock import iso, now
 from .providers import CONNECTED_CLUSTER_API_VERSIONS, normalize_location, supported_locations
@@ -235,12 +237,12 @@ async def delete_cluster(req: ArmRequest) -> web.Response:
 async def list_in_group(req: ArmRequest) -> web.Response:
     resource_groups.require(req.ctx, req.params["resourceGroupName"])
     scope = f"/subscriptions/{req.ctx.store.subscription_id}/resourceGroups/{req.params['resourceGroupName']}"
-    return json_response({"value": [answer(c) for c in resources.list_of(req.ctx, KIND, scope)]})
+    return json_response(resources.page(req, [answer(c) for c in resources.list_of(req.ctx, KIND, scope)]))
 
 
 async def list_in_subscription(req: ArmRequest) -> web.Response:
     clusters = resources.list_of(req.ctx, KIND, f"/subscriptions/{req.ctx.store.subscription_id}")
-    return json_response({"value": [answer(c) for c in clusters]})
+    return json_response(resources.page(req, [answer(c) for c in clusters]))
 
 
 @lro.finalizer(KIND)
@@ -286,6 +288,90 @@ def _ninety_days_from_now() -> float:
     return now() + 90 * 24 * 3600
 
 
+# ListClusterUserCredentialProperties (2026-05-01 spec): both properties required, authenticationMethod Token | AAD.
+LIST_USER_CREDENTIAL = schema.rule(
+    required=("authenticationMethod", "clientProxy"), enums={"authenticationMethod": ("Token", "AAD")}
+)
+# Where the stand-in Arc chart records whether the cluster connect agent runs (sandbox/charts/azure-arc).
+CLUSTER_CONFIG = "/api/v1/namespaces/azure-arc/configmaps/azure-clusterconfig"
+PROBE_TIMEOUT = 10
+
+
+def _cluster_connect_not_enabled(name: str) -> ArmError:
+    return bad_request(
+        f"Cluster connect is not enabled on the connected cluster '{name}': its cluster connect agent "
+        "(clusterconnect-agent) does not run or cannot reach Azure. Enable it with 'az connectedk8s enable-features "
+        "--features cluster-connect', or connect the cluster again with the agent enabled.",
+        "ClusterConnectNotEnabled",
+    )
+
+
+async def _cluster_connect_enabled(site: cluster_access.SiteAccess) -> bool:
+    """Whether the site's Arc agents run the cluster connect agent, as their cluster config says."""
+    timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT)
+    connector = aiohttp.TCPConnector(ssl=site.ssl_context())
+    try:
+        async with (
+            aiohttp.ClientSession(connector=connector, timeout=timeout) as session,
+            session.get(site.server + CLUSTER_CONFIG) as response,
+        ):
+            if response.status != 200:
+                return False
+            config = await response.json()
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
+        return False
+    return str((config.get("data") or {}).get("CLUSTER_CONNECT_AGENT_ENABLED", "")).lower() == "true"
+
+
+def _credential_body(body: dict) -> dict:
+    body = schema.check(body, LIST_USER_CREDENTIAL)[0]
+    if not isinstance(body["clientProxy"], bool):
+        raise schema.invalid_content("The property 'clientProxy' must be a boolean.", "clientProxy")
+    if body["clientProxy"]:
+        # The client proxy's answer carries an Azure Relay rendezvous (hybridConnectionConfig) for the arcProxy
+        # binary az connectedk8s proxy runs; the sandbox has no such relay.
+        raise bad_request(
+            "clientProxy=true needs the Azure Relay rendezvous of az connectedk8s proxy, which the sandbox does not "
+            "emulate; ask with clientProxy=false.",
+            "InvalidRequestContent",
+        )
+    return body
+
+
+async def list_user_credential(req: ArmRequest) -> web.Response:
+    """POST .../listClusterUserCredential: a kubeconfig for the cluster connect proxy (cluster_proxy.py).
+
+    AAD: the user carries an Entra ID token of the caller for the Arc server application; Token: no credential,
+    the caller adds its service account token (as az connectedk8s proxy --token does, insert_token_in_kubeconfig).
+    """
+    cluster = _require(req)
+    body = _credential_body(await req.json_object())
+    group, name = req.params["resourceGroupName"], cluster["name"]
+    try:
+        site = cluster_access.find(req.ctx, group, name)
+    except cluster_access.SiteUnknown:
+        raise _cluster_connect_not_enabled(name) from None
+    if not await _cluster_connect_enabled(site):
+        raise _cluster_connect_not_enabled(name)
+    user = {}
+    if body["authenticationMethod"].lower() == "aad":
+        ctx = req.ctx
+        lifetime = int(ctx.store.settings["token_lifetime_seconds"])
+        claims = tokens.app_token_claims(
+            req.principal, ctx.store.tenant_id, ctx.login_url, cluster_access.CLUSTER_CONNECT_AUDIENCE, lifetime
+        )
+        user = {"token": tokens.mint(ctx.pki, claims)}
+        cluster_access.record_secret(ctx, user["token"], f"cluster connect token of {group}/{name}")
+    text = cluster_access.render(
+        cluster=name,
+        server=cluster_access.proxy_url(req.ctx, group, name),
+        ca_pem=req.ctx.paths.ca_cert.read_bytes(),
+        user_name=f"clusterUser_{group}_{name}",
+        user=user,
+    )
+    return json_response({"kubeconfigs": cluster_access.credential_results("credentialName1", text)})
+
+
 def register(router: Router) -> None:
     rg = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}"
     item = rg + "/providers/Microsoft.Kubernetes/connectedClusters/{clusterName}"
@@ -294,6 +380,14 @@ def register(router: Router) -> None:
     router.add("GET", item, get_cluster, **options)
     router.add("PATCH", item, patch_cluster, **options)
     router.add("DELETE", item, delete_cluster, **options)
+    router.add(
+        "POST",
+        item + "/listClusterUserCredential",
+        list_user_credential,
+        namespace=NAMESPACE,
+        api_versions=CONNECTED_CLUSTER_API_VERSIONS,
+        action=f"{TYPE_PATH}/listClusterUserCredential/action",
+    )
     router.add("GET", rg + "/providers/Microsoft.Kubernetes/connectedClusters", list_in_group, **options)
     router.add(
         "GET",

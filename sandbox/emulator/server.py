@@ -24,6 +24,7 @@ from aiohttp import web
 from . import (
     admin,
     auth,
+    cluster_proxy,
     connected_clusters,
     dataplane,
     extensions,
@@ -31,6 +32,7 @@ from . import (
     metadata,
     ml,
     providers,
+    provisioned_clusters,
     registry,
     relay,
     resource_groups,
@@ -55,11 +57,13 @@ MODULES = (
     providers,
     resource_groups,
     connected_clusters,
+    provisioned_clusters,
     extensions,
     relay,
     ml,
     dataplane,
     registry,
+    cluster_proxy,
 )
 
 

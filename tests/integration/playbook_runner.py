@@ -64,6 +64,8 @@ def run_tasks(tasks, base_env, tmp_path, *args, env=None, ignore_errors=True, ho
             },
             "check_mode": False,
             "diff": False,
+            # A no_log task's result holds secrets (cluster_credentials' kubeconfig): saving it must not print it.
+            "no_log": bool(task.get("no_log")),
         })  # fmt: skip
     play = [{"name": "Integration test", "hosts": hosts, "connection": "local", "gather_facts": False,
              "vars": play_vars or {}, "tasks": steps}]  # fmt: skip

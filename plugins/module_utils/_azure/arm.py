@@ -108,8 +108,9 @@ class ArmClient:
                 return items
             page = self.request("GET", next_link).body or {}
 
-    def post(self, path, api_version, body=None):
-        return self.request("POST", path, api_version, body).body
+    def post(self, path, api_version, body=None, waiter=None, final_state_via="azure-async-operation"):
+        """An action; with a waiter, a long-running one is followed to its end and its final body returned."""
+        return self._long_running("POST", path, api_version, body, waiter, final_state_via)
 
     def put(self, path, api_version, body, waiter=None, final_state_via="azure-async-operation"):
         """Create or replace; with a waiter, follow the LRO to its end and return the final resource."""

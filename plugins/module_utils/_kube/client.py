@@ -31,7 +31,11 @@ JSON = "application/json"
 # type at all (a custom resource whose definition is not installed), and any status without a hint of its own.
 UNKNOWN_TYPE = "unknown type"
 OTHER = "other"
-CREDENTIALS_HINT = "check the kubeconfig user, client certificate or token"
+# A 401 is also what an expired token gets, such as that of a kubeconfig cluster_credentials fetched an hour ago.
+CREDENTIALS_HINT = (
+    "check the kubeconfig user, client certificate or token, or fetch a fresh kubeconfig with "
+    "hci.arc_ml.cluster_credentials"
+)
 
 
 class KubernetesError(ArcMLError):
@@ -138,7 +142,7 @@ class KubeClient:
         if status == 401:
             return KubernetesError(
                 f"{self._cannot(what)}: the Kubernetes API at {self.host} rejected the credentials "
-                f"(HTTP 401 Unauthorized); {hints.get(401, CREDENTIALS_HINT)}",
+                f"(HTTP 401 Unauthorized): they are wrong or have expired; {hints.get(401, CREDENTIALS_HINT)}",
                 status=status,
             )
         message = text if answer is None else answer.get("message")

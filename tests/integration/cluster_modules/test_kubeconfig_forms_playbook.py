@@ -132,7 +132,9 @@ def test_validate_certs_true_verifies_even_where_the_kubeconfig_says_insecure(mi
     assert "\n" not in verifying["msg"]
 
 
-def test_a_role_given_the_kubeconfig_text_as_arcml_kubeconfig_prints_none_of_it(pristine_taints, run_with_tmp, tmp_path):
+def test_a_role_given_the_kubeconfig_text_as_arcml_kubeconfig_prints_none_of_it(
+    pristine_taints, run_with_tmp, tmp_path
+):
     # The inventory or vault variable arcml_kubeconfig flows through the role's argument validation into the module.
     mixed = pristine_taints
     variables = {"arcml_kubeconfig": forms(mixed)["kubeconfig_text"]}

@@ -16,7 +16,7 @@ MODULE_UTILS_PREFIX = f"{COLLECTION}.plugins.module_utils"
 
 # The shared layers: what every domain builds on.
 FOUNDATION = {"_common", "_azure", "_kube"}
-DOMAINS = {"_arc", "_extension", "_azureml", "_compute", "_nodes"}
+DOMAINS = {"_arc", "_extension", "_azureml", "_compute", "_nodes", "_cluster_access"}
 # What each foundation package may import besides itself. _common is the base; _azure and _kube are
 # independent clients on it. _common.module is the one place that wires them together for a module run.
 FOUNDATION_IMPORTS = {"_common": set(), "_azure": {"_common"}, "_kube": {"_common"}}

@@ -143,8 +143,9 @@ def test_401_says_to_check_the_kubeconfig_user_and_never_shows_the_token():
     with pytest.raises(KubernetesError) as failure:
         kube.call("list nodes", "GET", "/api/v1/nodes")
     assert failure.value.message == (
-        f"Cannot list nodes: the Kubernetes API at {HOST} rejected the credentials (HTTP 401 Unauthorized); "
-        "check the kubeconfig user, client certificate or token"
+        f"Cannot list nodes: the Kubernetes API at {HOST} rejected the credentials (HTTP 401 Unauthorized): they are "
+        "wrong or have expired; check the kubeconfig user, client certificate or token, or fetch a fresh kubeconfig "
+        "with hci.arc_ml.cluster_credentials"
     )
     assert "s3cret" not in failure.value.message
 

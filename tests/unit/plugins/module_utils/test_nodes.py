@@ -362,7 +362,10 @@ def test_a_403_names_the_server_message():
 def test_a_401_says_the_credentials_were_rejected():
     error = api_error("list nodes", "https://h:6443", 401, "Unauthorized", '{"message":"Unauthorized"}')
     assert error.message.startswith("Cannot list nodes: the Kubernetes API at https://h:6443 rejected the credentials")
-    assert error.message.endswith("(HTTP 401 Unauthorized); check the kubeconfig user, client certificate or token")
+    assert error.message.endswith(
+        "(HTTP 401 Unauthorized): they are wrong or have expired; check the kubeconfig user, client certificate or "
+        "token, or fetch a fresh kubeconfig with hci.arc_ml.cluster_credentials"
+    )
 
 
 def test_a_body_that_is_not_a_status_is_shown_as_text_and_a_missing_one_by_its_reason():
