@@ -65,9 +65,20 @@ options:
     default: azure_stack_hci
   tags:
     description:
-      - The complete set of tags of the Azure resource; tags not listed are removed.
-      - When not set, the tags of an existing resource are left as they are.
+      - Tags of the Azure resource, as name-value pairs.
+      - Added to the tags the resource has, or updating them, unless O(append_tags=false); tags that Azure Policy
+        or people added stay. When not set, the tags of an existing resource are left as they are.
+      - Names are compared without case, as Azure does (C(Env) updates an existing C(env), which keeps its
+        spelling); values with case. Two names that differ only in case fail the task.
+      - A change is a PATCH carrying the whole resulting set, or part of a re-PUT when another change needs one.
     type: dict
+  append_tags:
+    description:
+      - With V(true), O(tags) are merged into the existing tags and nothing is removed (O(tags={}) changes
+        nothing).
+      - With V(false), O(tags) is the complete set - tags not listed are removed (O(tags={}) removes them all).
+    type: bool
+    default: true
   agent_auto_upgrade:
     description:
       - Whether Azure upgrades the Arc agents automatically (C(properties.arcAgentProfile.agentAutoUpgrade)).
@@ -235,6 +246,15 @@ EXAMPLES = r"""
       no_proxy: [10.96.0.0/12, 10.0.0.0/8, kubernetes.default.svc, .svc, .cluster.local]
       ca_cert: /etc/pki/proxy-ca.pem
 
+- name: Make these the only tags of the resource, removing any other
+  hci.arc_ml.connected_cluster:
+    name: hci-site-07
+    resource_group: rg-hci-clusters
+    tags:
+      site: hci-site-07
+      cost_center: "4711"
+    append_tags: false
+
 - name: Disconnect a cluster
   hci.arc_ml.connected_cluster:
     name: hci-site-07
@@ -390,6 +410,7 @@ def argument_spec():
         distribution=dict(type="str", default="aks_workload"),
         infrastructure=dict(type="str", default="azure_stack_hci"),
         tags=dict(type="dict"),
+        append_tags=dict(type="bool", default=True),
         agent_auto_upgrade=dict(type="bool"),
         proxy=dict(
             type="dict",

@@ -70,6 +70,7 @@ class Onboarding:
             name=self.name,
             location=params["location"],
             tags=params["tags"],
+            append_tags=params["append_tags"],
             distribution=params["distribution"],
             infrastructure=params["infrastructure"],
             agent_auto_upgrade=params["agent_auto_upgrade"],

@@ -23,6 +23,7 @@ import copy
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure import resource_id as _resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.tags import desired_tags
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 # The GA version azure-mgmt-hybridkubernetes 2.0.0 defaults to; PATCH is a long-running operation in it.
@@ -108,11 +109,19 @@ def check_info_names(subscription_id, name=None, resource_group=None):
 class Desired:
     """What the task asks for; None means "leave as it is" (new resources then get Azure's default).
 
-    `name` is the resource name as the task spells it, for the lines that report a write.
+    `name` is the resource name as the task spells it, for the lines that report a write. `tags` are merged into
+    the existing ones, or with `append_tags` false replace them (_azure/tags.py).
     """
 
     def __init__(
-        self, name=None, location=None, tags=None, distribution=None, infrastructure=None, agent_auto_upgrade=None
+        self,
+        name=None,
+        location=None,
+        tags=None,
+        distribution=None,
+        infrastructure=None,
+        agent_auto_upgrade=None,
+        append_tags=True,
     ):
         # The location names the regional config data plane's host: refused here, before any request.
         problems = _resource_id.name_problems(("location", location, _resource_id.LOCATION))
@@ -122,7 +131,9 @@ class Desired:
             )
         self.name = name
         self.location = location
-        self.tags = None if tags is None else {str(k): str(v) for k, v in tags.items()}
+        # Checked here too, so that two names Azure takes as one fail before anything is sent, a create included.
+        self.tags = None if tags is None else desired_tags({}, tags)[0]
+        self.append_tags = append_tags
         self.distribution = distribution
         self.infrastructure = infrastructure
         self.agent_auto_upgrade = agent_auto_upgrade
@@ -305,8 +316,9 @@ def plan_update(current, desired, public_key_certificate=None, configurations=No
     check_location(current, desired)
     properties = properties_of(current)
     changes = []
-    tags = dict(current.get("tags") or {})
-    if desired.tags is not None and desired.tags != tags:
+    # PATCH and PUT both replace the whole tag set: either carries the merged set, never only the requested tags.
+    tags, tags_differ = desired_tags(current.get("tags"), desired.tags, desired.append_tags)
+    if tags_differ:
         changes.append("tags")
     if desired.distribution is not None and not _same(desired.distribution, properties.get("distribution")):
         changes.append("distribution")
@@ -323,7 +335,7 @@ def plan_update(current, desired, public_key_certificate=None, configurations=No
     after = copy.deepcopy(current)
     after_properties = after.setdefault("properties", {})
     if "tags" in changes:
-        after["tags"] = dict(desired.tags)
+        after["tags"] = dict(tags)
     if "distribution" in changes:
         after_properties["distribution"] = desired.distribution
     if "infrastructure" in changes:
@@ -343,7 +355,7 @@ def plan_update(current, desired, public_key_certificate=None, configurations=No
     if set(changes) <= PATCHABLE:
         patch = {}
         if "tags" in changes:
-            patch["tags"] = dict(desired.tags)
+            patch["tags"] = dict(tags)
         if "distribution" in changes:
             patch["properties"] = {"distribution": desired.distribution}
         action = f"update connected cluster {desired.name} ({', '.join(changes)})"

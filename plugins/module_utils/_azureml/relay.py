@@ -12,7 +12,8 @@ What az k8s-extension does for Microsoft.AzureML.Kubernetes
 a namespace named after cluster, subscription and resource group, a hybrid connection named after the cluster that
 requires client authorization, the rule `azureml_rw` (Manage, Send, Listen) on it, and that rule's primary
 connection string. Found first, created only when missing, never modified (changing the namespace breaks
-attached computes). A run that finds everything makes one call: listKeys.
+attached computes). A run that finds everything makes one call: listKeys. So the tags others add to the namespace
+(Azure Policy, people) stay; a new namespace gets az's tag `created_by` only.
 """
 
 from __future__ import annotations

@@ -153,6 +153,47 @@ def test_check_diff_on_a_changed_tag_writes_nothing_and_applying_it_patches_with
     assert "upgrade" not in helm_recorder.commands()
 
 
+def test_a_tag_added_behind_our_back_survives_a_site_run_and_goes_only_with_append_tags_false(arc_sandbox, play):
+    path = resource_path(arc_sandbox, ONE)
+    ours = arc_sandbox.resource(ONE)["tags"]
+    # Azure Policy's modify effect (or a person with az resource tag) adds a tag through ARM, not through us.
+    arc_sandbox.arm().call("PATCH", path, ARM_API, json={"tags": {**ours, "CostCenter": "4711"}}).raise_for_status()
+    wait_for(lambda: arc_sandbox.resource(ONE)["properties"]["provisioningState"] == "Succeeded", "the tag PATCH")
+    mark = arc_sandbox.mark()
+
+    # site.yml imports the arc_connect role with its defaults: arc_connect_tags {} and arc_connect_append_tags true.
+    site_vars = {
+        "arc_connect_cluster_name": ONE.name,
+        "arc_connect_resource_group": ONE.resource_group,
+        "arc_connect_location": ONE.location,
+        "arc_connect_kubeconfig": str(arc_sandbox.kubeconfig(ONE.name)),
+    }
+    role = {
+        "name": "Connect as site.yml does",
+        "ansible.builtin.include_role": {"name": "hci.arc_ml.arc_connect"},
+        "vars": site_vars,
+    }
+    role_result = {"name": "The role's result", "ansible.builtin.debug": {"var": "arc_connect_result"}}
+    replace = connect(arc_sandbox, ONE, tags=ours, append_tags=False)
+    run = play([role, role_result, dict(replace, check_mode=True, diff=True), replace, role, role_result])
+
+    kept, planned, replaced = ok(run, 1)["arc_connect_result"], ok(run, 2), ok(run, 3)
+    after_replace = ok(run, 5)["arc_connect_result"]
+    assert kept["changed"] is False and kept["actions"] == [], run.output
+    assert kept["connected_cluster"]["tags"] == {**ours, "CostCenter": "4711"}
+    assert planned["changed"] is True
+    assert planned["actions"] == ["update connected cluster cc-one (tags)"]
+    assert planned["diff"]["before"]["tags"] == {**ours, "CostCenter": "4711"}
+    assert planned["diff"]["after"]["tags"] == ours
+    assert '-        "CostCenter": "4711"' in run.output  # --check --diff showed the tag going
+    assert replaced["changed"] is True
+    assert after_replace["changed"] is False  # {} merged into what is left changes nothing
+    # Only the replace wrote: one PATCH with exactly the task's tags.
+    patches = [e for e in arc_sandbox.log_since(mark) if e["method"] in ("PUT", "PATCH")]
+    assert [(e["method"], e["path"], e["body"]) for e in patches] == [("PATCH", path, {"tags": ours})]
+    assert arc_sandbox.resource(ONE)["tags"] == ours
+
+
 def test_a_setting_patch_cannot_change_is_re_put_with_the_existing_public_key(arc_sandbox, play):
     before = arc_sandbox.resource(ONE)
     mark = arc_sandbox.mark()

@@ -210,6 +210,22 @@ def test_installs_in_namespace_azureml_with_a_relay_after_a_check_run_and_then_c
     assert effective["data"]["clusterPurpose"] == "DevTest"
 
 
+def test_a_tag_added_to_the_relay_namespace_behind_our_back_stays(ext_sandbox, arm, play):
+    namespace_path = relay_rule_path(arm).split("/hybridConnections/")[0]
+    namespace = arm.call("GET", namespace_path, RELAY_API).json()
+    # Azure Policy's modify effect (or a person) tags the namespace az created with only `created_by`.
+    tags = {**namespace["tags"], "CostCenter": "4711"}
+    body = {"location": namespace["location"], "sku": namespace["sku"], "tags": tags}
+    arm.call("PUT", namespace_path, RELAY_API, json=body).raise_for_status()
+    mark = ext_sandbox.admin.last_seq()
+
+    (again,) = play([azureml(**LOAD_BALANCER)], "--diff").results
+
+    assert not again.get("failed") and again["changed"] is False and again["relay"]["created"] == []
+    assert arm_writes(arm_calls(ext_sandbox, mark)) == []  # an existing Relay is never written
+    assert arm.call("GET", namespace_path, RELAY_API).json()["tags"] == tags
+
+
 def test_drift_shows_in_check_diff_and_one_changed_setting_is_one_patch_of_that_change(ext_sandbox, play):
     changed = azureml(**LOAD_BALANCER, install_nvidia_device_plugin=True)
     mark = ext_sandbox.admin.last_seq()

@@ -112,6 +112,48 @@ def test_tags_left_out_are_left_alone():
     assert not resource.plan_update(existing(), desired()).needed
 
 
+def policy_tagged(**tags):
+    """A connected cluster that Azure Policy (or a person) gave tags of its own besides the task's `site`."""
+    body = existing()
+    body["tags"] = {"site": "1", "CostCenter": "4711", **tags}
+    return body
+
+
+def test_an_empty_tag_request_merged_changes_nothing_and_keeps_foreign_tags():
+    update = resource.plan_update(policy_tagged(), desired(tags={}))
+    assert not update.needed and update.after["tags"] == {"site": "1", "CostCenter": "4711"}
+
+
+def test_a_tag_change_is_a_patch_of_the_whole_merged_set():
+    # PATCH replaces the tag set, so it carries the foreign tags too, or it would remove them.
+    update = resource.plan_update(policy_tagged(), desired(tags={"site": "2"}))
+    assert update.patch == {"tags": {"site": "2", "CostCenter": "4711"}}
+    assert update.changes == ["tags"] and update.put is None
+
+
+def test_replacing_tags_patches_exactly_the_requested_set():
+    update = resource.plan_update(policy_tagged(), desired(tags={"site": "1"}, append_tags=False))
+    assert update.patch == {"tags": {"site": "1"}}
+    assert update.after["tags"] == {"site": "1"}
+    assert resource.plan_update(policy_tagged(), desired(tags={}, append_tags=False)).patch == {"tags": {}}
+
+
+def test_a_tag_name_in_another_case_updates_the_existing_tag():
+    update = resource.plan_update(policy_tagged(), desired(tags={"costcenter": "0815"}))
+    assert update.patch == {"tags": {"site": "1", "CostCenter": "0815"}}
+    assert not resource.plan_update(policy_tagged(), desired(tags={"COSTCENTER": "4711"})).needed
+
+
+def test_a_re_put_for_another_change_carries_the_merged_tags():
+    update = resource.plan_update(policy_tagged(), desired(tags={"site": "2"}, infrastructure="generic"))
+    assert update.put["tags"] == {"site": "2", "CostCenter": "4711"}
+    untagged = resource.plan_update(policy_tagged(), desired(infrastructure="generic"))
+    assert untagged.changes == ["infrastructure"]
+    assert untagged.put["tags"] == {"site": "1", "CostCenter": "4711"}
+    replaced = resource.plan_update(policy_tagged(), desired(tags={}, append_tags=False, infrastructure="generic"))
+    assert replaced.put["tags"] == {}
+
+
 def test_what_patch_cannot_change_is_a_re_put_that_keeps_the_public_key_and_tags():
     update = resource.plan_update(
         existing(), desired(infrastructure="generic", agent_auto_upgrade=False, tags={"n": "1"})
@@ -122,7 +164,7 @@ def test_what_patch_cannot_change_is_a_re_put_that_keeps_the_public_key_and_tags
     assert update.put["properties"]["agentPublicKeyCertificate"] == KEY
     assert update.put["properties"]["infrastructure"] == "generic"
     assert update.put["properties"]["arcAgentProfile"] == {"agentAutoUpgrade": "Disabled"}
-    assert update.put["tags"] == {"n": "1"}
+    assert update.put["tags"] == {"site": "1", "n": "1"}  # merged: the re-PUT keeps the tags it was not told about
     assert "connectivityStatus" not in update.put["properties"]
 
 

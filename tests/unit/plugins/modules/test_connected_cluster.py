@@ -681,6 +681,39 @@ def test_an_auto_upgrade_change_is_a_re_put_then_a_helm_upgrade_with_the_data_pl
     assert run(capsys, world, agent_auto_upgrade=False)["changed"] is False
 
 
+def test_tags_others_added_stay_in_every_patch_and_put_unless_append_tags_is_false(world, capsys):
+    run(capsys, world, tags={"site": "1"})
+    world.resource["tags"]["CostCenter"] = "4711"  # added behind the module's back, as Azure Policy does
+    world.events.clear()
+
+    kept = run(capsys, world, tags={})  # what the arc_connect role passes by default
+    assert kept["changed"] is False and kept["actions"] == [] and world.events == ["helm list"]
+    assert kept["connected_cluster"]["tags"] == {"site": "1", "CostCenter": "4711"}
+
+    updated = run(capsys, world, tags={"Site": "2"})  # names without case: updates `site`, adds no `Site`
+    assert updated["actions"] == ["update connected cluster site-1 (tags)"]
+    assert world.events[-1] == "arm PATCH"
+    assert world.resource["tags"] == {"site": "2", "CostCenter": "4711"}  # the PATCH carried the whole set
+
+    re_put = run(capsys, world, tags={"site": "3"}, agent_auto_upgrade=False)
+    assert re_put["actions"][0] == "replace connected cluster site-1 (tags, agentAutoUpgrade)"
+    assert world.resource["tags"] == {"site": "3", "CostCenter": "4711"}  # so did the re-PUT
+
+    world.events.clear()
+    replaced = run(capsys, world, tags={"site": "3"}, append_tags=False, _ansible_check_mode=True, _ansible_diff=True)
+    assert replaced["actions"] == ["update connected cluster site-1 (tags)"] and world.events == ["helm list"]
+    assert replaced["diff"]["before"]["tags"] == {"site": "3", "CostCenter": "4711"}
+    assert replaced["diff"]["after"]["tags"] == {"site": "3"}
+    run(capsys, world, tags={}, append_tags=False)
+    assert world.resource["tags"] == {}
+
+
+def test_two_tag_names_azure_takes_as_one_fail_before_any_request(world, capsys):
+    result = run(capsys, world, tags={"Env": "a", "env": "b"})
+    assert result["failed"] is True and "'Env' and 'env'" in result["msg"]
+    assert world.events == [] and world.cluster_made is False
+
+
 def test_a_re_put_that_would_erase_protected_settings_is_refused_before_any_write(world, capsys):
     run(capsys, world)
     # Set by another tool; GET returns the protected settings without their values.
