@@ -66,12 +66,14 @@ def sandbox_cli(*args, env=None, timeout=SANDBOX_TIMEOUT):
 class Fleet:
     """One sandbox of `size` sites, with a kubeconfig per site for the benchmark's user."""
 
-    def __init__(self, size: int, work: Path, lro_seconds=None):
+    def __init__(self, size: int, work: Path, lro_seconds=None, forks=None, strategy=None):
         self.size = size
         self.work = work
         self.dir = work / "sandbox"
         self.sites = [site_name(i) for i in range(1, size + 1)]
         self.lro_seconds = lro_seconds
+        self.forks = forks or max(5, size)
+        self.strategy = strategy
         self.env = None
         self.admin = None
 
@@ -138,12 +140,13 @@ def run_playbook(fleet: Fleet, playbook: Path, label: str, extra_args=(), extra_
     """Run one playbook on the fleet; return its measurements."""
     record = fleet.work / f"{label}.records.jsonl"
     record.unlink(missing_ok=True)
-    env = ansible_env(fleet.env, fleet.work, record, extra_env)
+    strategy = {"ANSIBLE_STRATEGY": fleet.strategy} if fleet.strategy else {}
+    env = ansible_env(fleet.env, fleet.work, record, {**strategy, **(extra_env or {})})
     arm = ArmLog(fleet.admin)
     audits = fleet.audit_logs()
     argv = [
         str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(fleet.inventory), "--forks",
-        str(max(5, fleet.size)), str(playbook), *extra_args,
+        str(fleet.forks), str(playbook), *extra_args,
     ]  # fmt: skip
     measured = run_measured(argv, env, fleet.work, PLAYBOOK_TIMEOUT)
     (fleet.work / f"{label}.log").write_text(measured.output)
@@ -275,13 +278,19 @@ def ping_playbook(path: Path, tasks: int) -> Path:
 
 def bench_size(size: int, work: Path, args) -> dict:
     print(f"== {size} site(s): starting the sandbox", flush=True)
-    with Fleet(size, work, args.lro_seconds) as fleet:
+    with Fleet(size, work, args.lro_seconds, forks=args.forks, strategy=args.strategy) as fleet:
         settings = fleet.admin.settings()
+        if args.slow_site:
+            # The last site answers every Azure request `slow_site` seconds late, as a site behind a slow link or
+            # a busy regional endpoint would: does it hold the other sites back?
+            slow = fleet.sites[-1]
+            fleet.admin.add_faults({"path": f"/resourceGroups/rg-{slow}/", "latency": args.slow_site})
         print(f"== {size} site(s): fresh converge", flush=True)
         fresh = run_playbook(fleet, SITE_YML, "fresh")
         registered = any("/register" in p for p in fresh["arm_per_run_paths"])
         fresh["emulated"] = emulated_critical_path(fleet.state(), fresh["started"], registered, fleet.sites)
         fresh["overhead"] = fresh["wall"] / fresh["emulated"]["seconds"] - 1 if fresh["emulated"]["seconds"] else None
+        fresh["host_finish"] = host_finish(fresh, fleet.sites)
         noops = []
         for i in range(args.noop_runs):
             print(f"== {size} site(s): no-op run {i + 1}/{args.noop_runs}", flush=True)
@@ -302,7 +311,9 @@ def bench_size(size: int, work: Path, args) -> dict:
     return {
         "sites": size,
         "settings": settings,
-        "forks": max(5, size),
+        "forks": fleet.forks,
+        "strategy": fleet.strategy or "linear",
+        "slow_site": {"site": fleet.sites[-1], "latency": args.slow_site} if args.slow_site else None,
         "fresh": fresh,
         "noop": noop,
         "noop_runs": noops,
@@ -318,6 +329,19 @@ def bench_size(size: int, work: Path, args) -> dict:
             "noop_arm_writes": max(n["arm_writes"] for n in noops),
         },
     }
+
+
+def host_finish(run: dict, sites) -> dict:
+    """Seconds from the run's start to each site's last result in a role: when the site's own work was done.
+
+    Results outside the roles (the provider registration before, the failure summary after) are the same for
+    every site and come after the slowest one by design.
+    """
+    ends = {}
+    for record in run.get("_records") or []:
+        if record.get("event") == "result" and record.get("host") in sites and record.get("role"):
+            ends[record["host"]] = max(ends.get(record["host"], 0.0), record["end"])
+    return {site: round(ends[site] - run["started"], 1) for site in sites if site in ends}
 
 
 def _median_run(runs) -> dict:
@@ -382,6 +406,20 @@ def table(results: dict) -> str:
     widths = [max(len(row[i]) for row in rows2) for i in range(len(rows2[0]))]
     lines += ["  ".join(cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in rows2]
     lines.insert(len(lines) - len(rows2) + 1, "  ".join("-" * w for w in widths))
+    lines.append("")
+    for size in results["sizes"]:
+        finish = size["fresh"].get("host_finish") or {}
+        if not finish:
+            continue
+        slow = (size.get("slow_site") or {}).get("site")
+        others = sorted(t for site, t in finish.items() if site != slow)
+        if not others:
+            continue
+        line = (f"{size['sites']} site(s), strategy {size.get('strategy', 'linear')}, forks {size.get('forks')}: "
+                f"sites done after {others[len(others) // 2]:.1f} s (median), last {max(others):.1f} s")  # fmt: skip
+        if slow in finish:
+            line += f"; the slowed site {slow} after {finish[slow]:.1f} s"
+        lines.append(line)
     if results.get("module_file_imports") or results.get("code_path_imports"):
         lines += ["", "module start-up (ms): file import | no-op code path total | by package"]
         files = results.get("module_file_imports") or {}
@@ -437,6 +475,15 @@ def main(argv=None) -> int:
     parser.add_argument("--no-startup", dest="startup", action="store_false", help="skip module start-up")
     parser.add_argument("--startup-runs", type=int, default=2, help="no-op runs under -X importtime")
     parser.add_argument("--keep", action="store_true", help="keep the work directories under .build/bench")
+    parser.add_argument("--forks", type=int, default=None, help="ansible-playbook --forks (default max(5, sites))")
+    parser.add_argument(
+        "--strategy",
+        choices=["linear", "free", "host_pinned"],
+        default=None,
+        help="ANSIBLE_STRATEGY for every run (default: what the playbooks and ansible.cfg say)",
+    )
+    parser.add_argument("--slow-site", type=float, default=0.0, metavar="SECONDS",
+                        help="delay every Azure request of the last site by SECONDS")  # fmt: skip
     parser.add_argument("--report", nargs="+", type=Path, metavar="JSON", help="print the tables of result files")
     args = parser.parse_args(argv)
     if args.report:
@@ -460,6 +507,9 @@ def main(argv=None) -> int:
         "timestamp": stamp,
         "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg()},
         "lro_seconds": args.lro_seconds,
+        "forks": args.forks,
+        "strategy": args.strategy,
+        "slow_site": args.slow_site,
         "sizes": [],
     }
     if args.startup:
