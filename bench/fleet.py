@@ -29,6 +29,7 @@ import yaml
 
 from . import startup
 from .measure import (
+    COLLECTIONS,
     REPO,
     ArmCalls,
     ArmLog,
@@ -130,7 +131,18 @@ class Fleet:
 
     def site_markers(self):
         """How the request log names each site: its resource group and its compute name."""
-        return {s: (f"rg-{s}", s[:16]) for s in self.sites}
+        return {s: (f"rg-{s}", self.compute_name(s)) for s in self.sites}
+
+    def compute_name(self, site) -> str:
+        """The compute name ml_compute gives `site` by default (unique per cluster resource id)."""
+        if str(COLLECTIONS) not in sys.path:
+            sys.path.insert(0, str(COLLECTIONS))
+        from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import default_compute_name
+
+        subscription = self.env["AZURE_SUBSCRIPTION_ID"]
+        return default_compute_name(
+            f"/subscriptions/{subscription}/resourceGroups/rg-{site}/providers/Microsoft.Kubernetes/connectedClusters/{site}"
+        )
 
     def state(self) -> dict:
         return json.loads((self.dir / "azure" / "azure-state.json").read_text())
@@ -222,16 +234,18 @@ def _task_seconds(results) -> dict:
     return {k: round(v, 2) for k, v in tasks.items()}
 
 
-def emulated_critical_path(state: dict, since: float, registered_providers: bool, sites) -> dict:
+def emulated_critical_path(state: dict, since: float, registered_providers: bool, sites, computes=None,
+                           lock_step=False) -> dict:  # fmt: skip
     """The time the emulated operations themselves take along the critical path of a fresh site.yml.
 
     The emulator records each long-running operation (start, due, end): a timed one lasts `due - start`
     (lro_seconds); one the stand-in agents finish (the extension install: a real helm install of the stand-in
-    Azure ML chart) lasts `end - start`. site.yml runs with the linear strategy and forks >= sites, so each
-    task lasts as long as its slowest site: the critical path is the provider registration (once per run,
-    every provider in parallel: provider_registration_seconds) plus, per task, the largest sum of one site's
-    operations in that task. Not counted (so they count as our overhead): the Arc agents' helm install that
-    the module runs, the stand-in agents' time to report Connected, and Kubernetes calls.
+    Azure ML chart) lasts `end - start`. The critical path is the provider registration (once per run, every
+    provider in parallel: provider_registration_seconds) plus, with site.yml's free strategy and forks >= sites,
+    the largest sum of one site's operations; with the linear strategy (`lock_step`), where each task lasts as
+    long as its slowest site, the sum over tasks of the largest sum of one site's operations in that task.
+    `computes` maps each site's compute name to the site. Not counted (so they count as our overhead): the Arc
+    agents' helm install that the module runs, the stand-in agents' time to report Connected, and Kubernetes calls.
     """
     task_of = {
         "connectedCluster": "arc_connect",
@@ -246,16 +260,19 @@ def emulated_critical_path(state: dict, since: float, registered_providers: bool
             continue
         duration = (op["due"] if op["due"] is not None else op["end"]) - op["start"]
         site = next((s for s in sites if f"/resourcegroups/rg-{s}/" in op["resource_id"].lower() + "/"), None)
-        site = site or next((s for s in sites if op["resource_id"].lower().endswith(f"/computes/{s[:16]}")), None)
+        compute = op["resource_id"].rsplit("/computes/", 1)[-1].lower() if "/computes/" in op["resource_id"] else None
+        site = site or (computes or {}).get(compute)
         operations.append({"kind": op["kind"], "site": site, "seconds": round(duration, 3)})
         key = (task_of[op["kind"]], site)
         per_task[key] = per_task.get(key, 0.0) + duration
-    tasks = {}
-    for (task, _site), seconds in per_task.items():
+    tasks, per_site = {}, {}
+    for (task, site), seconds in per_task.items():
         tasks[task] = max(tasks.get(task, 0.0), seconds)
+        per_site[site] = per_site.get(site, 0.0) + seconds
     registration = float(state["settings"]["provider_registration_seconds"]) if registered_providers else 0.0
+    path = sum(tasks.values()) if lock_step else max(per_site.values(), default=0.0)
     return {
-        "seconds": registration + sum(tasks.values()),
+        "seconds": registration + path,
         "provider_registration": registration,
         "tasks": {k: round(v, 3) for k, v in tasks.items()},
         "operations": len(operations),
@@ -288,7 +305,10 @@ def bench_size(size: int, work: Path, args) -> dict:
         print(f"== {size} site(s): fresh converge", flush=True)
         fresh = run_playbook(fleet, SITE_YML, "fresh")
         registered = any("/register" in p for p in fresh["arm_per_run_paths"])
-        fresh["emulated"] = emulated_critical_path(fleet.state(), fresh["started"], registered, fleet.sites)
+        computes = {fleet.compute_name(site).lower(): site for site in fleet.sites}
+        fresh["emulated"] = emulated_critical_path(
+            fleet.state(), fresh["started"], registered, fleet.sites, computes, lock_step=fleet.strategy == "linear"
+        )
         fresh["overhead"] = fresh["wall"] / fresh["emulated"]["seconds"] - 1 if fresh["emulated"]["seconds"] else None
         fresh["host_finish"] = host_finish(fresh, fleet.sites)
         noops = []

@@ -19,8 +19,10 @@ description:
     the attached compute differs from the options (drift), the task reports the difference in RV(drift) and in a
     warning, changes nothing, and re-attaches it (detach, then attach) only with O(force_reattach=true).
   - O(state=absent) detaches the compute (C(underlyingResourceAction=Detach)); the cluster, its Azure Arc connection
-    and its Azure ML extension stay as they are. Nothing is ever deleted.
-  - The compute name is checked before any request is sent.
+    and its Azure ML extension stay as they are. Nothing is ever deleted. When the task names the cluster, only a
+    compute attached to that cluster is detached.
+  - Without O(name), the compute is named after the cluster, unique per cluster and the same on every run (see
+    O(name)). The compute name is checked before any request is sent.
 author:
   - hci.arc_ml maintainers (!UNKNOWN)
 options:
@@ -30,14 +32,27 @@ options:
       - 3 to 16 characters; letters, digits and V(-); a letter first, a letter or digit last; not ending with V(-)
         followed only by digits. The Azure ML service accepts 2 to 16 characters, and its API from version 2026-03-01
         on rejects a trailing V(-<digits>); a name that follows this rule works with both.
+      - Not set means the cluster's default compute name, so the cluster options are needed, also with
+        O(state=absent). It is up to 7 characters of the cluster name, V(-), and 8 characters hashed from the
+        cluster's full resource ID (lower-cased), for example V(contoso-hrwnh67r) for cluster C(contoso-store-0001).
+        Clusters whose names start alike get different names (two of 500 clusters share one with a chance of about
+        1 in 7 million), and a cluster gets the same name on every run.
+      - Not set, and no compute has the default name, a Kubernetes compute attached to this cluster under its legacy
+        name is used instead, with a warning, so a cluster attached that way is never attached a second time. The
+        legacy name is what the C(hci.arc_ml.compute_attach) role used to derive, the first 16 characters of the
+        cluster name without trailing V(-) and with a final V(-<digits>) joined (V(site-001) became V(site001)). A
+        legacy-named compute of another cluster is left alone.
+      - A compute found under a name the task did not set is never taken from another cluster, even with
+        O(force_reattach=true); the task fails instead and changes nothing.
     type: str
-    required: true
   cluster_name:
     description:
       - The name of the Azure Arc-enabled Kubernetes cluster (C(Microsoft.Kubernetes/connectedClusters)) to attach,
         in the workspace's subscription. Requires O(cluster_resource_group).
-      - Required with O(state=present), unless O(cluster_resource_id) is set. With O(state=absent) the cluster
-        options are not used; the compute is detached from whichever cluster it is attached to.
+      - Required with O(state=present), unless O(cluster_resource_id) is set.
+      - With O(state=absent), the cluster options name the cluster whose compute is detached; a compute attached to
+        another cluster is not detached (the task fails, naming that cluster, and changes nothing). With O(name) and
+        no cluster options, the compute is detached from whichever cluster it is attached to.
     type: str
   cluster_resource_group:
     description:
@@ -149,6 +164,7 @@ options:
       - When the attached compute differs from the options (see RV(drift)), detach it and attach it again with the
         options, under the same name. Jobs running on the compute while it is detached fail.
       - The detach is always waited for, even with O(wait=false), because the attach cannot start before it ends.
+      - The tags of the detached compute (for example added by Azure Policy) are given to the new one.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -185,6 +201,14 @@ EXAMPLES = r"""
     cluster_name: "{{ inventory_hostname }}"
     cluster_resource_group: "{{ arc_resource_group }}"
 
+- name: Attach each site under its cluster's default compute name, unique across the fleet
+  hci.arc_ml.ml_compute:
+    workspace_name: mlw-prod
+    resource_group: rg-ml
+    cluster_name: "{{ inventory_hostname }}"
+    cluster_resource_group: "{{ arc_resource_group }}"
+  register: site_compute
+
 - name: Attach using the workspace's config.json, into a namespace, with a system-assigned identity
   hci.arc_ml.ml_compute:
     name: "hci-{{ site_code }}"
@@ -215,6 +239,14 @@ EXAMPLES = r"""
     workspace_name: mlw-prod
     resource_group: rg-ml
     state: absent
+
+- name: Detach this site's compute, only if it is attached to this site's cluster
+  hci.arc_ml.ml_compute:
+    workspace_name: mlw-prod
+    resource_group: rg-ml
+    cluster_name: "{{ inventory_hostname }}"
+    cluster_resource_group: "{{ arc_resource_group }}"
+    state: absent
 """
 
 RETURN = r"""
@@ -226,6 +258,20 @@ actions:
   sample:
     - detach compute arccompute
     - attach compute arccompute to workspace mlw-prod
+name:
+  description:
+    - The compute name the task used, given or derived (see RV(name_source)).
+  returned: success
+  type: str
+  sample: contoso-hrwnh67r
+name_source:
+  description:
+    - Where RV(name) came from. V(option) is O(name). V(default) is the cluster's default compute name. V(legacy) is
+      the name of a compute attached to this cluster under its legacy name, kept (a warning says so).
+  returned: success
+  type: str
+  choices: [option, default, legacy]
+  sample: default
 msg:
   description:
     - What the task did.
@@ -342,6 +388,22 @@ drift:
   type: list
   elements: dict
   sample: [{field: namespace, attached: default, requested: azureml-workloads}]
+  contains:
+    field:
+      description: The field that differs.
+      type: str
+      returned: always
+      sample: namespace
+    attached:
+      description: Its value on the attached compute.
+      type: raw
+      returned: always
+      sample: default
+    requested:
+      description: Its value from the options.
+      type: raw
+      returned: always
+      sample: azureml-workloads
 """
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
@@ -360,7 +422,7 @@ def argument_spec():
     instance_type["requests"]["required"] = True
     instance_type["limits"]["required"] = True
     spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
         cluster_name=dict(type="str"),
         cluster_resource_group=dict(type="str"),
         cluster_resource_id=dict(type="str"),
@@ -393,7 +455,7 @@ def main():
             ("cluster_resource_id", "cluster_name"),
             ("cluster_resource_id", "cluster_resource_group"),
         ],
-        required_one_of=WORKSPACE_REQUIRED_ONE_OF,
+        required_one_of=[*WORKSPACE_REQUIRED_ONE_OF, ("name", "cluster_resource_id", "cluster_name")],
         required_together=[*WORKSPACE_REQUIRED_TOGETHER, ("cluster_name", "cluster_resource_group")],
         required_if=[("state", "present", ("cluster_resource_id", "cluster_name"), True)],
     ).run(ensure_compute)

@@ -50,8 +50,16 @@ def _same_text(have, want):
     return (have or "") == (want or "")
 
 
-def _same_id(have, want):
-    return (have or "").rstrip("/").lower() == (want or "").rstrip("/").lower()
+def same_resource_id(have, want):
+    """Whether two ARM ids name the same resource: ARM ids compare case-insensitively, and Azure ML may answer
+    `resourcegroups` where the attach sent `resourceGroups`, as the 2025-12-01 spec's Kubernetes GET example does:
+    https://github.com/Azure/azure-rest-api-specs/blob/main/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/examples/Compute/get/KubernetesCompute.json
+    """
+    return _id_form(have) == _id_form(want)
+
+
+def _id_form(resource_id):
+    return "/" + (resource_id or "").strip().strip("/").lower()
 
 
 def _same_identity(have, want):
@@ -72,7 +80,7 @@ def _same_instance_types(have, want):
 
 
 _SAME = {
-    "cluster_resource_id": _same_id,
+    "cluster_resource_id": same_resource_id,
     "namespace": _same_text,
     "description": _same_text,
     "identity": _same_identity,

@@ -10,7 +10,10 @@
 Shapes (ComputeResource and Kubernetes in
 https://github.com/Azure/azure-rest-api-specs/blob/main/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/machineLearningServices.json):
 `Microsoft.MachineLearningServices/workspaces/computes` with
-`properties.computeType = "Kubernetes"`, the cluster's ARM id in `properties.resourceId`, and the
+`properties.computeType = "Kubernetes"`, the cluster's ARM id in `properties.resourceId` ("ARM resource id of the
+underlying compute"; a GET answers it in its own case, `resourcegroups` in the spec's example
+https://github.com/Azure/azure-rest-api-specs/blob/main/specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2025-12-01/examples/Compute/get/KubernetesCompute.json
+), and the
 Kubernetes settings in `properties.properties` (namespace, defaultInstanceType, instanceTypes).
 The body follows what azure-ai-ml's begin_attach sends (location and properties.computeLocation = the
 workspace's, identity only when asked for). `relayConnectionString` and `serviceBusConnectionString` are secrets
@@ -29,6 +32,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type 
     check_object_name,
     normalize,
 )
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import default_compute_name
 
 CONNECTED_CLUSTERS = "Microsoft.Kubernetes/connectedClusters"
 MANAGED_CLUSTERS = "Microsoft.ContainerService/managedClusters"
@@ -137,8 +141,14 @@ def identity_from_params(identity):
     return {"type": "UserAssigned", "userAssignedIdentities": {i: {} for i in ids}}
 
 
+def cluster_named(params):
+    """Whether the options name a cluster (cluster_resource_id, or cluster_name with cluster_resource_group)."""
+    return bool(params.get("cluster_resource_id") or params.get("cluster_name"))
+
+
 def desired_compute(params, workspace):
-    """Validate the compute options; return a DesiredCompute. No request is made."""
+    """Validate the compute options; return a DesiredCompute, named `name` or else the cluster's default compute
+    name (see default_compute_name). No request is made."""
     cluster_id = cluster_id_from_params(params, workspace)
     namespace = params.get("namespace") or DEFAULT_NAMESPACE
     if len(namespace) > 63 or not NAMESPACE.match(namespace):
@@ -164,7 +174,7 @@ def desired_compute(params, workspace):
     if default_instance_type is not None:
         check_object_name(default_instance_type, "default_instance_type")
     return DesiredCompute(
-        name=params["name"],
+        name=params.get("name") or default_compute_name(cluster_id),
         workspace=workspace,
         cluster_id=cluster_id,
         namespace=namespace,
@@ -175,7 +185,7 @@ def desired_compute(params, workspace):
     )
 
 
-def attach_body(desired, location):
+def attach_body(desired, location, tags=None):
     """The PUT body that attaches `desired`, as azure-ai-ml builds it (location: the workspace's).
 
     azure-ai-ml's ml_client.compute.begin_attach() is begin_create_or_update(), which sets the compute's location
@@ -185,6 +195,9 @@ def attach_body(desired, location):
     Kubernetes.compute_location, i.e. properties.computeLocation
     (https://github.com/Azure/azure-sdk-for-python/blob/main/sdk/ml/azure-ai-ml/azure/ai/ml/entities/_compute/kubernetes_compute.py).
     Fields that are None (description, identity, tags) are left out, as its serializer does.
+    `tags`: those of the compute a re-attach replaces. The detach deletes that compute resource, so the attach
+    carries its tags (added by Azure Policy or by people) over; KubernetesCompute._to_rest_object() sends
+    ComputeResource.tags in the same PUT.
     """
     kubernetes = {"namespace": desired.namespace}
     if desired.default_instance_type is not None:
@@ -202,6 +215,8 @@ def attach_body(desired, location):
     body = {"location": location, "properties": properties}
     if desired.identity is not None:
         body["identity"] = desired.identity
+    if tags:
+        body["tags"] = dict(tags)
     return body
 
 

@@ -9,10 +9,13 @@
 InstanceType custom resource the compute's jobs are scheduled by), each a function of the ArcMLModule.
 
 An attached Kubernetes compute cannot be updated in place: a drifted one is only ever fixed by detaching it and
-attaching it again, and only when the task asks for it (force_reattach).
+attaching it again, and only when the task asks for it (force_reattach). Without a name, the compute's name comes
+from the cluster (resolve_name); a task for a cluster never detaches or takes over another cluster's compute.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import write
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.client import (
@@ -22,7 +25,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._compute.client import 
     compute_type,
     provisioning_state,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.drift import compute_drift
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.drift import compute_drift, same_resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type import (
     GROUP,
     KIND,
@@ -33,10 +36,18 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type 
     same_instance_type,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type_api import InstanceTypeApi, with_spec
-from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import check_compute_name
+from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import (
+    check_compute_name,
+    compute_name_problems,
+    default_compute_name,
+    legacy_compute_name,
+)
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.spec import (
+    ComputeSpecError,
     attach_body,
     attached_view,
+    cluster_id_from_params,
+    cluster_named,
     compute_facts,
     desired_compute,
     desired_view,
@@ -49,9 +60,21 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._kube.quantity import p
 def ensure_compute(module):
     """ml_compute: attach the cluster as a compute of the workspace, re-attach a drifted one, or detach it."""
     params = module.params
-    name = check_compute_name(params["name"])
+    if params.get("name") is not None:
+        check_compute_name(params["name"])
     workspace = workspace_from_params(params)
     desired = desired_compute(params, workspace) if params["state"] == "present" else None
+    if desired is not None:
+        cluster_id = desired.cluster_id
+    elif cluster_named(params):
+        cluster_id = cluster_id_from_params(params, workspace)
+    elif params.get("name"):
+        cluster_id = None
+    else:
+        raise ComputeSpecError(
+            "Name the compute to detach (name), or its cluster (cluster_resource_id, or cluster_name and "
+            "cluster_resource_group) to detach the compute of that cluster."
+        )
     if workspace.config_file:
         given = params.get("subscription_id")
         if given and given.lower() != workspace.subscription_id:
@@ -61,17 +84,85 @@ def ensure_compute(module):
             )
     module.result["workspace"] = workspace.facts()
     azure = module.azure(require_subscription=not workspace.config_file)
-    computes = ComputeClient(azure.arm, workspace)
-    current = computes.get(name)
+    converge(module, ComputeClient(azure.arm, workspace), params.get("name"), cluster_id, desired)
+
+
+def converge(module, computes, name, cluster_id, desired):
+    """Attach `desired` (None: detach) under `name`, or else under the cluster's compute name (see resolve_name).
+
+    A compute found under a name the task did not give (the default or legacy name) is used only when it is this
+    cluster's, and a detach for a cluster detaches only that cluster's compute: neither ever takes another
+    cluster's compute.
+    """
+    name, source, current = resolve_name(module, computes, name, cluster_id)
+    module.result.update(name=name, name_source=source)
     if current is not None and compute_type(current) != "Kubernetes":
         raise ComputeError(
-            f"Compute {name} in {workspace.describe()} is a {compute_type(current)} compute, not an attached "
+            f"Compute {name} in {computes.workspace.describe()} is a {compute_type(current)} compute, not an attached "
             "Kubernetes cluster; this module leaves it alone. Choose another name."
         )
+    if current is not None and cluster_id is not None and (desired is None or source != "option"):
+        check_owner(current, name, cluster_id, computes.workspace, detaching=desired is None)
     if desired is None:
         detach(module, computes, name, current)
     else:
-        attach(module, computes, desired, current)
+        attach(module, computes, replace(desired, name=name), current)
+
+
+def resolve_name(module, computes, name, cluster_id):
+    """(name, where it came from, the compute of that name or None).
+
+    `option` when the task names the compute. Otherwise `default`, the name default_compute_name gives the
+    cluster, unless no compute has it and one under its `legacy` name (legacy_compute_name: what the compute_attach
+    role derived before) is attached to this cluster: a fleet attached that way keeps its computes, with a warning,
+    and is never attached a second time. A legacy-named compute of another cluster is that cluster's: it is left
+    alone and this cluster gets its default name.
+    """
+    if name:
+        return name, "option", computes.get(name)
+    default = default_compute_name(cluster_id)
+    current = computes.get(default)
+    if current is not None:
+        return default, "default", current
+    legacy = legacy_compute_name(cluster_id.rstrip("/").rsplit("/", 1)[-1])
+    if legacy.lower() == default or compute_name_problems(legacy):
+        return default, "default", None
+    old = computes.get(legacy)
+    if old is None or compute_type(old) != "Kubernetes" or not same_resource_id(attached_cluster(old), cluster_id):
+        return default, "default", None
+    module.warn(
+        f"Using compute {legacy} in workspace {computes.workspace.name}: it is this cluster's, attached under the name "
+        "the compute_attach role used to derive from the first 16 characters of the cluster name, which clusters "
+        f"with similar names share. Its default name now is {default}; set name: {legacy} to keep it without this "
+        f"warning, or detach it and run again to attach it as {default}."
+    )
+    return legacy, "legacy", old
+
+
+def attached_cluster(compute):
+    """The ARM id of the cluster a compute is attached to (its properties.resourceId), or None."""
+    return ((compute or {}).get("properties") or {}).get("resourceId")
+
+
+def check_owner(current, name, cluster_id, workspace, detaching):
+    """Raise ComputeError, before any write, when compute `name` is attached to another cluster than `cluster_id`."""
+    owner = attached_cluster(current)
+    if same_resource_id(owner, cluster_id):
+        return
+    owner_text = f"cluster {owner}" if owner else "no cluster"
+    if detaching:
+        remedy = (
+            "this task detaches only the compute of its own cluster, so nothing was changed. Run it for that "
+            "cluster, or give only name (no cluster options) to detach the compute whatever it is attached to."
+        )
+    else:
+        remedy = (
+            "a compute name the task did not give never moves a compute from one cluster to another, so nothing was "
+            "changed. Set name to another compute name for this cluster."
+        )
+    raise ComputeError(
+        f"Compute {name} in {workspace.describe()} is attached to {owner_text}, not to {cluster_id}: {remedy}"
+    )
 
 
 def attach(module, computes, desired, current):
@@ -98,7 +189,7 @@ def attach(module, computes, desired, current):
     # The attach body carries the workspace's location; reading it also proves the workspace exists
     # before anything is detached.
     location = computes.read_workspace().get("location")
-    body = attach_body(desired, location)
+    body = attach_body(desired, location, tags=(current or {}).get("tags"))
     verb = "re-attach" if current is not None else "attach"
     detach_action = f"detach compute {name}"
     attach_action = f"attach compute {name} to workspace {workspace}"

@@ -79,7 +79,15 @@ def test_site_converges_every_site(fleet, tmp_path):
         assert settings.get("enabletraining") == "true" and settings.get("enableinference", "false") == "false"
         assert settings.get("allowinsecureconnections", "false") == "false", settings
     computes = arm.call("GET", computes_path(arm), "2025-12-01").json()
-    assert sorted(c["name"] for c in computes["value"]) == ["pb-linux", "pb-mixed"]
+    # Each site's compute carries its default name (unique per cluster) and points at its own cluster.
+    from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import default_compute_name
+
+    owners = {c["name"]: c["properties"]["resourceId"].lower() for c in computes["value"]}
+    expected = {
+        arm.cluster_id(rg, site).lower() for site, rg in (("pb-mixed", "rg-pb-mixed"), ("pb-linux", "rg-pb-linux"))
+    }
+    assert set(owners.values()) == expected, owners
+    assert all(name == default_compute_name(owner) for name, owner in owners.items()), owners
     from sandbox.testing import Sandbox
 
     taints = Sandbox(directory, env).kube_api("pb-mixed").get("/api/v1/nodes/pbm-win-1")["spec"]["taints"]
