@@ -211,7 +211,7 @@ extension:
     configuration_settings:
       description: >-
         The configuration settings (without C(hciArcMlProtectedSettingsFingerprint), the setting earlier
-        versions of this collection wrote; see O(protected_settings_update)).
+        versions of this collection wrote; see O(hci.arc_ml.cluster_extension#module:protected_settings_update)).
       type: dict
       returned: when the extension exists
     configuration_protected_setting_keys:
@@ -223,7 +223,7 @@ extension:
       description: >-
         Whether the extension still holds C(hciArcMlProtectedSettingsFingerprint), the fingerprint setting
         earlier versions of this collection wrote; the module no longer writes it, and removes it (see
-        O(protected_settings_update)).
+        O(hci.arc_ml.cluster_extension#module:protected_settings_update)).
       type: bool
       returned: when the extension exists
     error:

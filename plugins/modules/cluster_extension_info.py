@@ -65,6 +65,90 @@ extensions:
       configuration_settings: {enableTraining: "True"}
       configuration_protected_setting_keys: [relayServerConnectionString]
       error: null
+  contains:
+    id:
+      description: The ARM id of the extension.
+      type: str
+      returned: always
+      sample: /subscriptions/.../connectedClusters/hci-seattle/providers/Microsoft.KubernetesConfiguration/extensions/x
+    name:
+      description: The extension's name.
+      type: str
+      returned: always
+    extension_type:
+      description: The extension type.
+      type: str
+      returned: always
+      sample: microsoft.flux
+    scope:
+      description: V(cluster) or V(namespace).
+      type: str
+      returned: always
+    release_namespace:
+      description: The release namespace, for cluster scope.
+      type: str
+      returned: always
+    target_namespace:
+      description: The target namespace, for namespace scope.
+      type: str
+      returned: always
+    auto_upgrade_minor_version:
+      description: Whether the extension upgrades its minor version by itself.
+      type: bool
+      returned: always
+    release_train:
+      description: The release train.
+      type: str
+      returned: always
+    version:
+      description: The pinned version, if any.
+      type: str
+      returned: always
+    current_version:
+      description: The installed version, once installed.
+      type: str
+      returned: always
+      sample: 1.14.1
+    provisioning_state:
+      description: C(Creating), C(Updating), C(Deleting), C(Succeeded), C(Failed) or C(Canceled).
+      type: str
+      returned: always
+      sample: Succeeded
+    configuration_settings:
+      description: >-
+        The configuration settings (without C(hciArcMlProtectedSettingsFingerprint), the setting earlier
+        versions of this collection wrote; see O(hci.arc_ml.cluster_extension#module:protected_settings_update)).
+      type: dict
+      returned: always
+    configuration_protected_setting_keys:
+      description: The keys of the protected settings (their values are never returned by Azure).
+      type: list
+      elements: str
+      returned: always
+    protected_settings_fingerprint:
+      description: >-
+        Whether the extension still holds C(hciArcMlProtectedSettingsFingerprint), the fingerprint setting
+        earlier versions of this collection wrote; the module no longer writes it, and removes it (see
+        O(hci.arc_ml.cluster_extension#module:protected_settings_update)).
+      type: bool
+      returned: always
+    error:
+      description: Azure's error for a failed extension (code, message), else null.
+      type: dict
+      returned: always
+    statuses:
+      description: Status messages reported by the extension.
+      type: list
+      elements: dict
+      returned: always
+    identity_principal_id:
+      description: The principal id of the extension's system-assigned identity, if any.
+      type: str
+      returned: always
+    is_system_extension:
+      description: Whether it is a system extension.
+      type: bool
+      returned: always
 """
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule

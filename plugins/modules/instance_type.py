@@ -121,21 +121,44 @@ actions:
   type: list
   elements: str
   sample: ["update instance type gpu-large (limits.memory 16Gi -> 32Gi)"]
+msg:
+  description: What the task did (or, in check mode, would do), including when there was nothing to do.
+  returned: always
+  type: str
+  sample: Updated InstanceType gpu-large.
 instance_type:
   description:
     - The InstanceType resource as the cluster returns it after the task (without C(metadata.managedFields)).
     - In check mode, as it would be. Null when it does not exist.
   returned: always
   type: dict
-  sample:
-    apiVersion: amlarc.azureml.com/v1alpha1
-    kind: InstanceType
-    metadata: {name: gpu-large, resourceVersion: "4711"}
+  contains:
+    apiVersion:
+      description: C(amlarc.azureml.com/v1alpha1).
+      returned: when it exists
+      type: str
+      sample: amlarc.azureml.com/v1alpha1
+    kind:
+      description: C(InstanceType).
+      returned: when it exists
+      type: str
+      sample: InstanceType
+    metadata:
+      description: The object's metadata (C(name), C(resourceVersion), C(uid), ...) without C(managedFields).
+      returned: when it exists
+      type: dict
+      sample: {name: gpu-large, resourceVersion: "4711"}
     spec:
-      nodeSelector: {accelerator: nvidia}
-      resources:
-        requests: {cpu: "4", memory: 16Gi}
-        limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: 1}
+      description:
+        - C(nodeSelector) and C(resources) (C(requests), C(limits)) as the task set them, and any other spec field
+          the object already had.
+      returned: when it exists
+      type: dict
+      sample:
+        nodeSelector: {accelerator: nvidia}
+        resources:
+          requests: {cpu: "4", memory: 16Gi}
+          limits: {cpu: "8", memory: 32Gi, nvidia.com/gpu: 1}
 """
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule

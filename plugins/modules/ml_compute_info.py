@@ -64,6 +64,77 @@ computes:
       provisioning_state: Succeeded
       cluster_resource_id: /subscriptions/.../providers/Microsoft.Kubernetes/connectedClusters/hci-seattle
       namespace: default
+  contains:
+    id:
+      description: The compute's resource ID.
+      type: str
+      returned: always
+    name:
+      description: The compute's name.
+      type: str
+      returned: always
+    location:
+      description: The compute's Azure region.
+      type: str
+      returned: always
+    compute_type:
+      description: C(Kubernetes) for an attached cluster.
+      type: str
+      returned: always
+      sample: Kubernetes
+    provisioning_state:
+      description: C(Creating), C(Succeeded), C(Failed), C(Deleting) ...
+      type: str
+      returned: always
+      sample: Succeeded
+    provisioning_errors:
+      description: The errors of a failed provisioning, each with C(code) and C(message).
+      type: list
+      elements: dict
+      returned: always
+    cluster_resource_id:
+      description: The attached cluster's resource ID.
+      type: str
+      returned: always
+    description:
+      description: The compute's description.
+      type: str
+      returned: always
+    is_attached_compute:
+      description: Whether the compute was attached (rather than created by Azure ML).
+      type: bool
+      returned: always
+    created_on:
+      description: When the compute was attached.
+      type: str
+      returned: always
+    modified_on:
+      description: When the compute was last changed.
+      type: str
+      returned: always
+    identity:
+      description:
+        - The compute's managed identity (C(type), C(principal_id), C(tenant_id), C(user_assigned_identities)), or null.
+      type: dict
+      returned: always
+    namespace:
+      description: The Kubernetes namespace workloads run in.
+      type: str
+      returned: always
+      sample: default
+    default_instance_type:
+      description: The default instance type, if set.
+      type: str
+      returned: always
+    instance_types:
+      description:
+        - The instance types recorded on the compute, by name, each with C(node_selector), C(requests), C(limits).
+      type: dict
+      returned: always
+    extension_instance_release_train:
+      description: The release train of the cluster's Azure ML extension, as the service reports it.
+      type: str
+      returned: always
 workspace:
   description: The workspace that was read.
   returned: always

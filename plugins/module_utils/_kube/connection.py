@@ -192,8 +192,11 @@ class KubeConnection:
         return f"{self.source} context {self.context}"
 
     def kubeconfig_path(self):
-        """The document as a 0600 file in the process's private scratch directory (written once), for helm."""
-        if self._path is None:
+        """The document as a 0600 file in the process's private scratch directory, for helm.
+
+        Written once, and again should the file have gone (a temp cleaner may empty /tmp during a long run).
+        """
+        if self._path is None or not os.path.isfile(self._path):
             directory = scratch_directory()
             self._path = write_private_file(
                 os.path.join(directory, f"kubeconfig-{os.getpid()}-{id(self)}.json"), json.dumps(self.document)

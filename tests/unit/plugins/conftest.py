@@ -170,3 +170,17 @@ def fake_entra():
 @pytest.fixture
 def fake_credential():
     return FakeCredential
+
+
+@pytest.fixture(autouse=True)
+def ansible_process(monkeypatch):
+    """Run the test as the kind of process its code runs in: a module's, not the controller's.
+
+    Importing any controller code of ansible-core (an inventory plugin's test does) marks the whole test process
+    as the controller for good, and a module's warnings then go to the controller's display instead of its
+    result. Modules never run in the controller process, so their tests undo that; the inventory plugin's tests
+    override this fixture (tests/unit/plugins/inventory/conftest.py).
+    """
+    from ansible.module_utils import _internal
+
+    monkeypatch.setattr(_internal, "is_controller", False)
