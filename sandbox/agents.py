@@ -15,6 +15,7 @@ a cluster whose agents are not there it fails the operation with the error
 Azure gives when no agent answers.
 """
 
+import base64
 import json
 import logging
 import os
@@ -28,8 +29,9 @@ from typing import Optional
 
 import requests
 
-from .cluster_view import arc_install, cluster_facts, public_key_certificate
+from .cluster_view import ARC_NAMESPACE, PRIVATE_KEY_SECRET, arc_install, cluster_facts, public_key_certificate
 from .emulator.client import AdminClient
+from .emulator.secrets_registry import SecretRegistry
 from .k8s.api import KubeApiError
 
 log = logging.getLogger("sandbox.agents")
@@ -189,6 +191,8 @@ class Agents:
         self._waiting_since = {}
         self._emulator = emulator_info
         self._cloud = None
+        # The emulator's registry (beside its state file): the agents add the keys they are given.
+        self.secrets = SecretRegistry.in_directory(Path(emulator_info["state"]).parent)
 
     def start(self):
         self._thread.start()
@@ -242,6 +246,7 @@ class Agents:
         """Report the site's cluster to ARM; return the ARM cluster its agents serve, or None."""
         api = cluster.api()
         install = arc_install(api)
+        self._record_onboarding_key(site_name, api, install)
         status = {"site": site_name, "connectivity": "NotInstalled"}
         arm = None
         if install is not None:
@@ -265,6 +270,25 @@ class Agents:
                 self._report_connected(api, install, arm)
         self._write_status(site_name, status)
         return arm
+
+    def _record_onboarding_key(self, site_name, api, install):
+        """The onboarding private key the agents are given goes to the secret registry as soon as it is there.
+
+        A client writes its Secret before the chart is deployed (arc_install reads it only once the release
+        exists), so it is read here on its own as well.
+        """
+        key = install.private_key_pem if install is not None else None
+        if key is None:
+            try:
+                secret = api.get(f"/api/v1/namespaces/{ARC_NAMESPACE}/secrets/{PRIVATE_KEY_SECRET}")
+            except KubeApiError as err:
+                if err.status != 404:
+                    raise
+                return
+            encoded = (secret.get("data") or {}).get("privateKey")
+            key = base64.b64decode(encoded) if encoded else None
+        if key:
+            self.secrets.record_secret(key.decode(errors="replace").strip(), f"onboarding private key of {site_name}")
 
     def _report_connected(self, api, install, arm):
         facts = cluster_facts(api)

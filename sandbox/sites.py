@@ -2,6 +2,7 @@
 
 workspace: {name, resource_group, location}
 principals: [{name, rights: none|contributor}]        # optional extra service principals
+users: [{name: UPN, rights: none|contributor, mfa: false}]   # optional Entra user accounts (password sign-in)
 sites:
   - name, location, resource_group, kind: connected|provisioned (default connected)
     nodes: [{name, os, arch, cpu, memory, labels, taints: [{key, value, effect}]}]
@@ -17,6 +18,7 @@ from .k8s.nodes import NodeSpec
 SITE_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 KINDS = ("connected", "provisioned")
 RIGHTS = ("none", "contributor")
+USER_NAME = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
 class SitesError(ValueError):
@@ -37,6 +39,15 @@ class Principal:
 
 
 @dataclass
+class User:
+    """An Entra user (a work account) that signs in with a password; `mfa` users are refused as MFA-bound."""
+
+    name: str
+    rights: str = "contributor"
+    mfa: bool = False
+
+
+@dataclass
 class Site:
     name: str
     location: str
@@ -54,6 +65,7 @@ class Sites:
     workspace: Workspace
     sites: list
     principals: list = field(default_factory=list)
+    users: list = field(default_factory=list)
 
     def site(self, name: str) -> Site:
         for site in self.sites:
@@ -71,7 +83,7 @@ def _require(data: dict, keys, where: str) -> None:
 def parse(data: dict) -> Sites:
     if not isinstance(data, dict):
         raise SitesError("the sites file must be a mapping with 'workspace' and 'sites'")
-    unknown = set(data) - {"workspace", "sites", "principals"}
+    unknown = set(data) - {"workspace", "sites", "principals", "users"}
     if unknown:
         raise SitesError(f"unknown top-level keys: {sorted(unknown)}")
     ws = data.get("workspace") or {}
@@ -85,6 +97,8 @@ def parse(data: dict) -> Sites:
         if rights not in RIGHTS:
             raise SitesError(f"principal {p['name']}: rights must be one of {RIGHTS}")
         principals.append(Principal(p["name"], rights))
+
+    users = _users(data.get("users") or [])
 
     sites, seen = [], set()
     for raw in data.get("sites") or []:
@@ -112,7 +126,32 @@ def parse(data: dict) -> Sites:
         sites.append(Site(name, raw["location"], raw["resource_group"], nodes, kind))
     if not sites:
         raise SitesError("the sites file lists no sites")
-    return Sites(workspace, sites, principals)
+    return Sites(workspace, sites, principals, users)
+
+
+def _users(raw_users) -> list:
+    users, seen = [], set()
+    for raw in raw_users:
+        if not isinstance(raw, dict):
+            raise SitesError("users: each user is a mapping with a name")
+        _require(raw, ("name",), "user")
+        name = str(raw["name"])
+        unknown = set(raw) - {"name", "rights", "mfa"}
+        if unknown:
+            raise SitesError(f"user {name}: unknown keys {sorted(unknown)}")
+        if not USER_NAME.match(name):
+            raise SitesError(f"user {name!r}: use a user principal name such as ops@contoso.onmicrosoft.com")
+        if name.lower() in seen:
+            raise SitesError(f"user {name!r} is listed twice")
+        seen.add(name.lower())
+        rights = raw.get("rights", "contributor")
+        if rights not in RIGHTS:
+            raise SitesError(f"user {name}: rights must be one of {RIGHTS}")
+        mfa = raw.get("mfa", False)
+        if not isinstance(mfa, bool):
+            raise SitesError(f"user {name}: mfa must be true or false")
+        users.append(User(name, rights, mfa))
+    return users
 
 
 def load(path) -> Sites:

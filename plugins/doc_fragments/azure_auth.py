@@ -12,15 +12,28 @@ options:
   auth_source:
     description:
       - Where to look for credentials.
-      - V(auto) walks the chain described in the notes and uses the first complete service principal,
-        else a managed identity, else the Azure CLI login.
-      - V(parameters) uses only the module options, V(env) only the environment variables, V(msi) only
-        a managed identity (user-assigned when O(client_id) or E(AZURE_CLIENT_ID) is set), V(cli) only
-        the Azure CLI login.
+      - V(auto) walks the chain described in the notes and uses the first complete source.
+      - V(parameters) uses only the module options (a service principal, else O(ad_user) and O(password)),
+        V(env) only the environment variables (a service principal, else E(AZURE_AD_USER) and E(AZURE_PASSWORD)),
+        V(credential_file) only a profile of C(~/.azure/credentials) (O(profile), else E(AZURE_PROFILE), else
+        C(default)), V(msi) only a managed identity (user-assigned when O(client_id) or E(AZURE_CLIENT_ID) is
+        set), V(cli) only the Azure CLI login.
       - Falls back to the E(ANSIBLE_AZURE_AUTH_SOURCE) environment variable.
     type: str
-    choices: [auto, parameters, env, msi, cli]
+    choices: [auto, parameters, env, credential_file, msi, cli]
     default: auto
+  profile:
+    description:
+      - A profile (an INI section) of the credentials file C(~/.azure/credentials), the file C(azure.azcollection)
+        reads. Its keys C(client_id), C(secret) and C(tenant) configure a service principal; C(ad_user) and
+        C(password) (with C(tenant) and C(client_id) optional) a user. Its C(subscription_id) and
+        C(cloud_environment) apply when neither the option nor its environment variable is set.
+      - A named profile wins over every other source (see the notes); a missing file or profile is an error.
+      - The file's secrets are never shown. Keys it may hold that this collection does not read
+        (C(x509_certificate_path), C(thumbprint), C(adfs_authority_url), C(cert_validation_mode)) are ignored;
+        TLS certificates are always verified.
+      - Falls back to the E(AZURE_PROFILE) environment variable.
+    type: str
   subscription_id:
     description:
       - The Azure subscription ID (a GUID).
@@ -56,15 +69,51 @@ options:
         exchanged for an Entra ID token of the service principal O(client_id).
       - The file is read again whenever a new token is needed.
     type: path
+  ad_user:
+    description:
+      - The user principal name of a Microsoft Entra user (a work or school account), used with O(password).
+        O(tenant) defaults to C(organizations) and O(client_id) to the Azure CLI's public client application
+        C(04b07795-8ddb-461a-bbee-02f9e1bf7b46), as in C(azure.azcollection).
+      - The user signs in with the resource owner password credentials grant, which cannot pass multifactor
+        authentication. Azure requires MFA of user accounts that sign in to Azure Resource Manager (mandatory
+        MFA), so such a sign-in fails with a message that says so; use a service principal for automation.
+      - The environment's equivalent is E(AZURE_AD_USER) with E(AZURE_PASSWORD), what AWX's Microsoft Azure
+        Resource Manager credential injects for a username and password.
+    type: str
+  password:
+    description:
+      - The password of O(ad_user). Never shown in output, logs or error messages.
+    type: str
   cloud_environment:
     description:
       - The Azure cloud, by name (V(AzureCloud), V(AzureUSGovernment), V(AzureChinaCloud)) or as the
         https URL of an Azure Resource Manager endpoint (Azure Stack Hub, disconnected Azure Local, a private cloud).
       - For a URL, its C(/metadata/endpoints?api-version=2022-09-01) document supplies the login endpoint,
-        the token audience and the Arc configuration data-plane endpoint.
-      - Falls back to the E(AZURE_CLOUD_ENVIRONMENT) environment variable.
+        the token audience and the Arc configuration data-plane endpoint. The document is checked before
+        anything is sent (see O(trusted_login_hosts), O(trusted_audience_hosts) and the notes).
+      - Falls back to the E(AZURE_CLOUD_ENVIRONMENT) environment variable, then to the credentials file
+        profile's C(cloud_environment), then to V(AzureCloud).
     type: str
-    default: AzureCloud
+  trusted_login_hosts:
+    description:
+      - Host names, besides the Resource Manager host and the Microsoft Entra ID login hosts, that a custom
+        cloud's metadata may name as its login endpoint, the host that receives the client secret or password.
+      - Azure Stack Hub with Microsoft Entra ID needs nothing here. Azure Stack Hub with AD FS names
+        C(adfs.<region>.<fqdn>), another host than its Resource Manager C(management.<region>.<fqdn>), so that host
+        must be listed (for example C(adfs.local.azurestack.external)).
+      - Falls back to the E(ARCML_TRUSTED_LOGIN_HOSTS) environment variable (host names separated by commas).
+    type: list
+    elements: str
+  trusted_audience_hosts:
+    description:
+      - Host names of token audiences a custom cloud's metadata may ask Microsoft Entra ID for, besides its
+        Resource Manager host and the form Azure Stack Hub registers (C(https://management.<domain>/<GUID>)).
+      - A token for a Microsoft service's audience (Graph, Key Vault, the Resource Manager of a known cloud)
+        works against that service, so a document that asks for one is refused unless its host is listed here,
+        for example C(management.core.windows.net) for a proxy in front of the public cloud's Resource Manager.
+      - Falls back to the E(ARCML_TRUSTED_AUDIENCE_HOSTS) environment variable (host names separated by commas).
+    type: list
+    elements: str
   ca_bundle:
     description:
       - A PEM file of CA certificates to verify Azure's TLS certificates against, instead of the system store.
@@ -78,15 +127,28 @@ requirements:
 notes:
   - >-
     Credentials are looked for in this order, and the first complete set wins:
-    1. the options O(client_id), O(tenant) and one of O(secret), O(certificate_path), O(federated_token_file);
-    2. the environment variables AWX and C(azure.azcollection) use: E(AZURE_CLIENT_ID), E(AZURE_SECRET),
+    1. the C(~/.azure/credentials) profile O(profile) or E(AZURE_PROFILE) names;
+    2. the options O(client_id), O(tenant) and one of O(secret), O(certificate_path), O(federated_token_file);
+    3. the environment variables AWX and C(azure.azcollection) use: E(AZURE_CLIENT_ID), E(AZURE_SECRET),
     E(AZURE_TENANT);
-    3. the azure-identity environment variables: E(AZURE_CLIENT_ID), E(AZURE_TENANT_ID) and one of
+    4. the azure-identity environment variables: E(AZURE_CLIENT_ID), E(AZURE_TENANT_ID) and one of
     E(AZURE_CLIENT_SECRET), E(AZURE_CLIENT_CERTIFICATE_PATH) (with E(AZURE_CLIENT_CERTIFICATE_PASSWORD)),
     E(AZURE_FEDERATED_TOKEN_FILE);
-    4. a managed identity;
-    5. the Azure CLI login (C(az login)).
-    A partly configured service principal is an error, not a reason to try the next source.
+    5. the options O(ad_user) and O(password);
+    6. the environment variables E(AZURE_AD_USER) and E(AZURE_PASSWORD) (with E(AZURE_TENANT) and
+    E(AZURE_CLIENT_ID) when set), what AWX injects for a username and password;
+    7. the C(default) profile of C(~/.azure/credentials), when the file has one;
+    8. a managed identity;
+    9. the Azure CLI login (C(az login)).
+    A partly configured source is an error, not a reason to try the next one.
+  - >-
+    A custom cloud's metadata is held to these rules before anything is sent, and a document that breaks one is
+    refused with one line naming the endpoint, its host and the option to set: every endpoint that receives a
+    secret or a token is https; the login endpoint is on the Resource Manager host, on a Microsoft Entra ID login
+    host (such as C(login.microsoftonline.com)) or on a host of O(trusted_login_hosts); when Entra ID issues the
+    token, its audience is on the Resource Manager host, of the Azure Stack Hub form
+    C(https://management.<domain>/<GUID>) outside Microsoft's service domains, or on a host of
+    O(trusted_audience_hosts).
   - >-
     The task authenticates once, before any other request; missing or rejected credentials fail with one line
     naming the method tried, the tenant and the client ID. Secrets never appear in output.

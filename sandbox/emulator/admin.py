@@ -18,6 +18,7 @@ SETTINGS = {
     "provider_registration_seconds": (float, 0.0, 3600.0),
     "token_lifetime_seconds": (int, 60, 86400),
     "agent_mode": (str, ("emulated", "external")),
+    "list_page_size": (int, 0, 1000),
 }
 
 

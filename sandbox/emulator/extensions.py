@@ -154,6 +154,15 @@ def _scope(properties: dict, name: str) -> dict:
     return {"namespace": dict(scope["namespace"])}
 
 
+def _record_protected(req: ArmRequest, cluster: dict, body) -> None:
+    """The protected settings of a PUT or PATCH body go to the secret registry as they arrive, valid or not."""
+    properties = body.get("properties") if isinstance(body, dict) else None
+    protected = properties.get("configurationProtectedSettings") if isinstance(properties, dict) else None
+    ext_id = extension_id(cluster["id"], req.params["extensionName"])
+    for name, value in (protected if isinstance(protected, dict) else {}).items():
+        req.ctx.store.record_secret(value, f"protected setting {name} of {ext_id}")
+
+
 def view(record: dict) -> dict:
     """The resource as the service returns it: protected setting keys only."""
     body = dict(record["resource"])
@@ -200,6 +209,7 @@ async def put_extension(req: ArmRequest) -> web.Response:
     cluster = _cluster(req)
     record = _record(req, cluster)
     body = await req.json_object()
+    _record_protected(req, cluster, body)
     # The 2024-11-01 spec's rules (sandbox/emulator/schema.py): enums, plan; read-only properties ignored.
     body = schema.extension_put(body, req.api_version)
     requested = body.get("properties")
@@ -299,6 +309,7 @@ async def patch_extension(req: ArmRequest) -> web.Response:
             req.params["resourceGroupName"],
         )
     body = await req.json_object()
+    _record_protected(req, cluster, body)
     requested = body.get("properties") or {}
     if not isinstance(requested, dict):
         raise invalid_content("'properties' must be an object.")

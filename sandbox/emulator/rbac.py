@@ -35,6 +35,7 @@ def ensure_principal(store: Store, name: str) -> Principal:
         "object_id": str(uuid.uuid4()),
         "secret": secrets.token_urlsafe(32),
     }
+    store.record_secret(record["secret"], f"client secret of principal {name}")
     store.put("principals", record["client_id"], record)
     return Principal.from_record(record)
 

@@ -64,6 +64,8 @@ def _rule(ctx, parent: dict, name: str, rights: list, type_name: str) -> dict:
     }
     previous = resources.get(ctx, rule["id"])
     keys = previous["keys"] if previous else {"primaryKey": _new_key(), "secondaryKey": _new_key()}
+    for key_name, value in keys.items():
+        ctx.store.record_secret(value, f"Relay {key_name} of {rule['id']}")
     resources.save(ctx, "relayAuthorizationRule", rule, keys=keys)
     return rule
 
@@ -263,6 +265,10 @@ async def list_keys(req: ArmRequest) -> web.Response:
     def connection_string(key: str) -> str:
         return f"Endpoint=sb://{namespace}.{RELAY_SUFFIX}/;SharedAccessKeyName={rule['name']};SharedAccessKey={key}{entity}"
 
+    for which in ("primary", "secondary"):
+        req.ctx.store.record_secret(
+            connection_string(keys[f"{which}Key"]), f"Relay {which} connection string of {rule['id']}"
+        )
     return json_response(
         {
             "primaryConnectionString": connection_string(keys["primaryKey"]),

@@ -2,6 +2,8 @@
 
 The subscription and tenant, the service principals (the default one is Owner
 of the subscription; extra ones get Contributor or no rights at all), the
+directory's user accounts (a generated password kept only in the state file,
+Contributor or no rights, `mfa: true` for one Entra asks MFA of), the
 Azure ML workspace and its resource group, every site's resource group, and
 each `kind: provisioned` site as an already-connected AKS Arc cluster. Seeding
 is idempotent: on a restart it adds what is missing and changes nothing else.
@@ -13,7 +15,7 @@ Kubernetes, ExtendedLocation and HybridContainerService for provisioned clusters
 
 from __future__ import annotations
 
-from . import connected_clusters, ml, providers, rbac, resource_groups, resources
+from . import auth, connected_clusters, ml, providers, rbac, resource_groups, resources
 from .clock import iso
 
 DEFAULT_PRINCIPAL = "sandbox-admin"
@@ -77,6 +79,11 @@ def seed(ctx, sites=None) -> None:
         role = RIGHTS_ROLES.get(declared.rights)
         if role:
             rbac.assign(store, principal, role, subscription)
+    for declared in sites.users:
+        user = auth.ensure_user(store, declared.name, mfa=declared.mfa)
+        role = RIGHTS_ROLES.get(declared.rights)
+        if role:
+            rbac.assign(store, auth.as_principal(user), role, subscription)
 
     workspace = sites.workspace
     _ensure_group(ctx, workspace.resource_group, workspace.location)

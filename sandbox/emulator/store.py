@@ -3,7 +3,9 @@
 Tables are plain dicts keyed by a lower-cased ARM id (ARM ids are
 case-insensitive), so the state survives a restart and can be read by anyone
 debugging a test. Every mutation marks the store dirty; the server saves once
-per request.
+per request. Secrets the emulator mints or receives also go, the moment they
+exist, to the secret registry beside the state file (`record_secret`, see
+secrets_registry.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uuid
 from pathlib import Path
 
 from .paths import write_json
+from .secrets_registry import SecretRegistry
 
 SCHEMA_VERSION = 1
 TABLES = (
@@ -35,6 +38,8 @@ DEFAULT_SETTINGS = {
     # "emulated": extension operations finish on their own after lro_seconds.
     # "external": they wait for stand-in agents to report through the agent hooks.
     "agent_mode": "emulated",
+    # Items per page of a collection GET that pages (resources.page); 0 puts every item on one page.
+    "list_page_size": 0,
 }
 
 
@@ -56,6 +61,9 @@ class Store:
         merged = dict(DEFAULT_SETTINGS)
         merged.update(self.data.get("settings") or {})
         self.data["settings"] = merged
+        self.secrets = SecretRegistry.in_directory(self.path.parent)
+        if not self.dirty:
+            self._record_stored_secrets()
 
     @staticmethod
     def _empty() -> dict:
@@ -81,6 +89,22 @@ class Store:
     @property
     def settings(self) -> dict:
         return self.data["settings"]
+
+    def record_secret(self, value, origin: str) -> None:
+        """Note a secret in the registry as it comes into existence (the reliability suite scans for it)."""
+        self.secrets.record_secret(value, origin)
+
+    def _record_stored_secrets(self) -> None:
+        """Secrets a state file already holds, recorded again at load: a state older than its registry is covered."""
+        for principal in self.values("principals"):
+            self.record_secret(principal.get("secret"), f"client secret of principal {principal.get('name')}")
+        for user in (self.data.get("users") or {}).values():
+            self.record_secret(user.get("password"), f"password of user {user.get('name')}")
+        for arm_id, record in self.items("resources"):
+            for name, value in (record.get("keys") or {}).items():
+                self.record_secret(value, f"Relay {name} of {arm_id}")
+            for name, value in (record.get("protected") or {}).items():
+                self.record_secret(value, f"protected setting {name} of {arm_id}")
 
     def update_settings(self, values: dict) -> None:
         self.data["settings"].update(values)

@@ -1,7 +1,9 @@
-"""Access tokens: RS256 JWTs shaped like Entra ID v1 app-only tokens, and ARM's checks on them."""
+"""Access tokens: RS256 JWTs shaped like Entra ID v1 app-only and user tokens, and ARM's checks on them."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import datetime, timezone
 
@@ -44,6 +46,59 @@ def app_token_claims(principal: Principal, tenant_id: str, login_url: str, audie
         "uti": uuid.uuid4().hex[:22],
         "ver": "1.0",
     }
+
+
+def user_token_claims(user, tenant_id: str, login_url: str, audience: str, lifetime: int, client_id: str) -> dict:
+    """A v1 delegated token for `user` (a user record: name, object_id) issued to the public client `client_id`.
+
+    `oid` is the user's object id, so ARM authorizes it by the user's role assignments, as it does a principal.
+    """
+    issued = int(now())
+    return {
+        "aud": audience,
+        "iss": issuer(login_url, tenant_id),
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + lifetime,
+        "acr": "1",
+        "amr": ["pwd"],
+        "appid": client_id,
+        "appidacr": "0",
+        "idtyp": "user",
+        "name": user["name"].split("@")[0],
+        "oid": user["object_id"],
+        "scp": "user_impersonation",
+        "sub": user["object_id"],
+        "tid": tenant_id,
+        "unique_name": user["name"],
+        "upn": user["name"],
+        "uti": uuid.uuid4().hex[:22],
+        "ver": "1.0",
+    }
+
+
+def id_token_claims(user, tenant_id: str, login_url: str, client_id: str, lifetime: int) -> dict:
+    """The v2 ID token that comes with a user's tokens when `openid` is asked for (MSAL always asks)."""
+    issued = int(now())
+    return {
+        "aud": client_id,
+        "iss": f"{login_url.rstrip('/')}/{tenant_id}/v2.0",
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + lifetime,
+        "name": user["name"].split("@")[0],
+        "oid": user["object_id"],
+        "preferred_username": user["name"],
+        "sub": user["object_id"],
+        "tid": tenant_id,
+        "ver": "2.0",
+    }
+
+
+def client_info(user, tenant_id: str) -> str:
+    """Entra's `client_info`: base64url JSON of the user's object id and home tenant, for MSAL's account cache."""
+    raw = json.dumps({"uid": user["object_id"], "utid": tenant_id}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def _normalize(audience: str) -> str:

@@ -3,6 +3,8 @@
 `rel_sandbox_factory(name, sites, principals=())` starts `python -m sandbox up` on a sites file built from
 `sites` (see `site()`), with kube-apiserver audit logs for the suite's users, and stops it at the end of
 the module. Emulated operations are short (lro_seconds 1, provider registration 1 s) to keep the suite fast.
+Every playbook run on it is secret-scanned (support.RelSandbox.run_playbook, scan.py) against the sandbox's
+secret registry, `<sandbox>/azure/secrets.jsonl`.
 """
 
 import os

@@ -1,26 +1,29 @@
-"""The reliability suite's sandbox, its site.yml runs and the secret scan of everything those runs print.
+"""The reliability suite's sandbox, its ansible-playbook runs and the secret scan of each run.
 
-Every run goes through `RelSandbox.run_site` / `run_tasks` at -vvvv, and every run's whole output (and
-the record file of its results) is scanned for every secret the sandbox has issued so far: client
-secrets, Relay keys (and the connection strings built from them), the onboarding private keys in the
-clusters, the protected settings the emulator stored, and any bearer token.
+Every run goes through `RelSandbox.run_playbook` (`run_site`, `run_tasks`) at -vvvv, and every run is
+scanned (scan.py) for every secret the sandbox has issued or been given so far, as its secret registry
+recorded them at creation (`<sandbox>/azure/secrets.jsonl`: client secrets, Relay keys and connection
+strings, protected settings, access tokens, onboarding private keys, the suite's kubeconfig keys) and for any
+bearer token: in the run's output, its record file, the files left in its own TMPDIR, and the command lines
+(and helm's environment) of its processes while it runs. A hit fails the run's test, naming the place and
+the secret's origin, never the secret.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import re
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "bench" / "callback_plugins"))
 from arcml_record import read_records  # noqa: E402
+from scan import RunScan, find_secrets, known_secrets, register_kubeconfig_key, report  # noqa: E402
 
 from bench.measure import (  # noqa: E402
     ArmCalls,
@@ -40,7 +43,6 @@ RUN_USERS = ("arcml-run-a", "arcml-run-b")
 AUDITED = ",".join((USER, *RUN_USERS))
 RUN_TIMEOUT = 900.0
 WORKSPACE = {"name": "mlw-rel", "resource_group": "rg-rel-ml", "location": "eastus"}
-JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 
 
 def site(name, windows=False):
@@ -63,6 +65,8 @@ class Run:
     wall: float
     timed_out: bool = False
     secrets_checked: int = 0
+    processes_seen: int = 0  # distinct command lines the secret scan sampled
+    scan: RunScan | None = None
 
     @property
     def results(self):
@@ -103,11 +107,13 @@ class RelSandbox:
         return Cluster(site, cluster_dir, state["ports"]["api"])
 
     def kubeconfig(self, site, user=USER) -> Path:
-        """A kubeconfig for `user` (cluster-admin through system:masters, audited)."""
+        """A kubeconfig for `user` (cluster-admin through system:masters, audited); its key is registered."""
         key = (site, user)
         if key not in self._kubeconfigs:
             path = self.work / f"kubeconfig-{site}-{user}.yaml"
             self._kubeconfigs[key] = self.cluster(site).user_kubeconfig(user, ("system:masters",), path)
+            client_key = yaml.safe_load(path.read_text())["users"][0]["user"]["client-key-data"]
+            register_kubeconfig_key(self.dir, base64.b64decode(client_key), f"client key of kubeconfig {path.name}")
         return self._kubeconfigs[key]
 
     def inventory(self, user=USER, name=None) -> Path:
@@ -123,8 +129,18 @@ class RelSandbox:
     def state(self) -> dict:
         return json.loads((self.dir / "azure" / "azure-state.json").read_text())
 
+    def compute_name(self, site) -> str:
+        """The compute name ml_compute gives `site` by default (unique per cluster resource id)."""
+        from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import default_compute_name
+
+        group = self.sites[site]["resource_group"]
+        subscription = self.env["AZURE_SUBSCRIPTION_ID"]
+        return default_compute_name(
+            f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.Kubernetes/connectedClusters/{site}"
+        )
+
     def site_markers(self, sites=None):
-        return {s: (self.sites[s]["resource_group"], s[:16]) for s in (sites or self.sites)}
+        return {s: (self.sites[s]["resource_group"], self.compute_name(s)) for s in (sites or self.sites)}
 
     def audit_logs(self, user=USER):
         return {s: AuditLog(self.dir / "clusters" / s / "logs" / "audit.log", user) for s in self.sites}
@@ -133,15 +149,27 @@ class RelSandbox:
 
     def run_playbook(self, playbook, *args, user=USER, inventory=None, env=None, on_start=None, label="run",
                      timeout=RUN_TIMEOUT, scan=True) -> Run:  # fmt: skip
-        """ansible-playbook -vvvv `playbook` on the sandbox's inventory (kubeconfigs for `user`)."""
+        """ansible-playbook -vvvv `playbook` on the sandbox's inventory (kubeconfigs for `user`), secret-scanned."""
         inventory = inventory or self.inventory(user)
         record = self.work / f"{label}.records.jsonl"
         record.unlink(missing_ok=True)
-        environ = ansible_env(self.env, self.work, record, env)
+        secret_scan = RunScan.prepare(self.dir, self.work, label)
+        # The run's own TMPDIR and the helm/kubectl shims first on its PATH (the caller's PATH, if it gives one).
+        path_variable = (env or {}).get("PATH") or self.env.get("PATH") or os.environ["PATH"]
+        environ = ansible_env(self.env, self.work, record, {**(env or {}), **secret_scan.environment(path_variable)})
         arm = ArmLog(self.admin)
         audits = self.audit_logs(user)
         argv = [str(ANSIBLE_PLAYBOOK), "-vvvv", "-i", str(inventory), str(playbook), *args]
-        measured = run_measured(argv, environ, self.work, timeout, on_start=on_start)
+
+        def started(proc):
+            secret_scan.watch(proc.pid)
+            if on_start is not None:
+                on_start(proc)
+
+        try:
+            measured = run_measured(argv, environ, self.work, timeout, on_start=started)
+        finally:
+            secret_scan.stop()
         (self.work / f"{label}.log").write_text(measured.output)
         run = Run(
             rc=measured.rc,
@@ -151,10 +179,40 @@ class RelSandbox:
             kube={s: log.since_mark() for s, log in audits.items()},
             wall=measured.wall,
             timed_out=measured.timed_out,
+            scan=secret_scan,
         )
         if scan:
-            run.secrets_checked = assert_no_secrets(self, measured.output + "\n" + _text(record), label)
+            self.scan_run(run, secret_scan, argv, _text(record), label)
         return run
+
+    def scan_run(self, run: Run, secret_scan: RunScan, argv, records: str, label: str) -> None:
+        """Fail if the run put a secret anywhere it may not be (see scan.py)."""
+        killed = run.rc < 0 or run.timed_out  # SIGKILL: its files are left where no one can remove them
+        hits = secret_scan.hits(argv, run.output, records, killed, extra_secrets=self.onboarding_keys_in_clusters())
+        run.secrets_checked, run.processes_seen = secret_scan.secrets_checked, secret_scan.processes_seen
+        assert not hits, report(label, hits)
+
+    def onboarding_keys_in_clusters(self) -> dict:
+        """The onboarding private keys in the clusters now, read here besides the registry.
+
+        The key is made by the client (the collection), not by the sandbox: the registry learns it when the
+        stand-in agents read it, on their next tick (0.5 s) after the client wrote it. A run that ends within
+        that tick, or a cluster whose agents were stopped, would slip past the registry alone.
+        """
+        from sandbox.cluster_view import ARC_NAMESPACE, PRIVATE_KEY_SECRET
+
+        path = f"/api/v1/namespaces/{ARC_NAMESPACE}/secrets/{PRIVATE_KEY_SECRET}"
+        keys = {}
+        for site in self.sites:
+            try:
+                secret = self.cluster(site).api().get(path)
+            except Exception:  # noqa: S112 -- a cluster stopped by a test, or no key there: nothing to look for
+                continue
+            encoded = (secret.get("data") or {}).get("privateKey")
+            if encoded:
+                pem = base64.b64decode(encoded).decode(errors="replace").strip()
+                keys[pem] = f"onboarding private key in the cluster of {site} (read at scan time)"
+        return keys
 
     def run_site(self, *args, **kwargs) -> Run:
         return self.run_playbook(SITE_YML, *args, **kwargs)
@@ -183,73 +241,11 @@ def _text(path: Path) -> str:
 # Secrets
 
 
-def issued_secrets(sandbox: RelSandbox) -> dict:
-    """Every secret the sandbox has issued so far: {secret: where it comes from}."""
-    secrets = {}
-    state = sandbox.state()
-    for principal in state.get("principals", {}).values():
-        if principal.get("secret"):
-            secrets[principal["secret"]] = f"client secret of principal {principal.get('name')}"
-    for resource_id, record in state.get("resources", {}).items():
-        for name, value in (record.get("keys") or {}).items():
-            if isinstance(value, str) and value:
-                secrets[value] = f"{name} of {resource_id.rsplit('/', 3)[-3]}"
-        for name, value in (record.get("protected") or {}).items():
-            if isinstance(value, str) and value:
-                secrets[value] = f"protected setting {name}"
-    from sandbox.cluster_view import arc_install
-
-    for site in sandbox.sites:
-        try:
-            install = arc_install(sandbox.cluster(site).api())
-        except Exception:  # a cluster stopped by a test, or not yet onboarded
-            install = None
-        key = getattr(install, "private_key_pem", None)
-        if key:
-            pem = key.decode() if isinstance(key, bytes) else key
-            secrets[pem.strip()] = f"onboarding private key of {site}"
-            for line in pem.splitlines():
-                if len(line) >= 16 and not line.startswith("-----"):
-                    secrets[line] = f"a line of the onboarding private key of {site}"
-    return secrets
-
-
-def _forms(secret: str):
-    """The ways a secret may appear in output: as is, JSON-escaped, base64, URL-quoted."""
-    yield secret
-    escaped = json.dumps(secret)[1:-1]
-    if escaped != secret:
-        yield escaped
-    yield base64.b64encode(secret.encode()).decode()
-    quoted = quote(secret, safe="")
-    if quoted != secret:
-        yield quoted
-
-
-def find_secrets(text: str, secrets: dict) -> list:
-    """[(where the secret comes from, a redacted excerpt)] for each secret found in `text`, and any JWT."""
-    hits = []
-    for secret, origin in secrets.items():
-        for form in _forms(secret):
-            index = text.find(form)
-            if index >= 0:
-                hits.append((origin, _excerpt(text, index, len(form))))
-                break
-    for match in JWT.finditer(text):
-        hits.append(("a bearer token (JWT)", _excerpt(text, match.start(), len(match.group(0)))))
-    return hits
-
-
-def _excerpt(text, index, length):
-    before = text[max(0, index - 60) : index].replace("\n", " ")
-    return f"...{before}<SECRET {length} chars>..."
-
-
 def assert_no_secrets(sandbox: RelSandbox, text: str, label: str) -> int:
-    """Fail if `text` holds any issued secret; return how many secrets were looked for."""
-    secrets = issued_secrets(sandbox)
+    """Fail if `text` (output of a run not made by run_playbook) holds a known secret; return how many were sought."""
+    secrets = {**sandbox.onboarding_keys_in_clusters(), **known_secrets(sandbox.dir)}
     hits = find_secrets(text, secrets)
-    assert not hits, f"{label}: secrets in the output: {hits[:5]}"
+    assert not hits, f"{label}: secrets in the output: {[f'{origin}: {excerpt}' for origin, excerpt in hits[:5]]}"
     return len(secrets)
 
 
@@ -262,7 +258,9 @@ def resources_of_site(state: dict, site: dict) -> dict:
     kinds = {}
     for resource_id, record in state.get("resources", {}).items():
         rid = resource_id.lower()
-        if group in rid or rid.endswith(f"/computes/{site['name'][:16].lower()}"):
+        # The site's compute is the one attached to its cluster (compute names are derived from the cluster's id).
+        attached_to = (record["resource"].get("properties") or {}).get("resourceId") or ""
+        if group in rid or (record["kind"] == "mlCompute" and group in attached_to.lower()):
             kinds.setdefault(record["kind"], []).append(resource_id)
     return kinds
 

@@ -10,6 +10,7 @@ import socket
 import uuid
 
 import pytest
+import yaml
 from support import USER, WORKSPACE, find_secrets, site
 
 from bench.measure import kube_writes
@@ -98,6 +99,7 @@ def cases(sandbox):
     taint = {"label_selector": "kubernetes.io/os=windows", **kube}
     cluster = sandbox.cluster(SITE)
     token = {"host": cluster.server, "api_key": "not-a-token", "ca_cert": str(cluster.dir / "pki" / "ca.crt")}
+    site_kubeconfig = yaml.safe_load(sandbox.kubeconfig(SITE).read_text())
     return [
         # names
         ("arc-resource-group-missing",
@@ -178,6 +180,23 @@ def cases(sandbox):
         ("kube-certificate-expired", {"hci.arc_ml.cluster_preflight": {**kube, "kubeconfig": str(expired)}},
          "401"),
         ("kube-token-wrong", {"hci.arc_ml.node_taint": {"label_selector": "kubernetes.io/os=windows", **token}}, "401"),
+        # a kubeconfig whose token (as cluster_credentials hands out, a JWT with exp) has expired: fetch a fresh one
+        ("kube-token-expired", {"hci.arc_ml.node_taint": {**taint, "kubeconfig": dict(site_kubeconfig, users=[dict(
+            site_kubeconfig["users"][0], user={"token": "e30.eyJleHAiOjF9.c2ln"})])}},
+         "hci.arc_ml.cluster_credentials"),
+        # the kubeconfig as a vault or AWX credential holds it (text or dict): refused without a word of it
+        ("kubeconfig-dict-wrong-context",
+         {"hci.arc_ml.node_taint": {**taint, "kubeconfig": site_kubeconfig, "context": "no-such-context"}},
+         "Context no-such-context is not in the inline kubeconfig"),
+        ("kubeconfig-text-not-yaml",
+         {"hci.arc_ml.node_taint": {**taint, "context": None,
+                                    "kubeconfig": yaml.safe_dump(site_kubeconfig) + "  - [unclosed: {\n"}},
+         "The inline kubeconfig is not YAML"),
+        ("kubeconfig-path-is-a-directory", {"hci.arc_ml.node_taint": {**taint, "kubeconfig": str(work)}},
+         f"kubeconfig {work} is a directory"),
+        ("helm-binary-not-helm",
+         {"hci.arc_ml.connected_cluster": {"name": SITE, "resource_group": rg, "helm_binary": "/bin/true", **kube}},
+         "/bin/true is not helm"),
         # Azure credentials, rights and endpoints
         ("azure-secret-wrong",
          {"hci.arc_ml.resource_provider": {**providers, "client_id": admin["client_id"], "tenant": admin["tenant_id"],
@@ -204,6 +223,10 @@ def cases(sandbox):
          "SubscriptionNotFound"),
         ("azure-cloud-unknown", {"hci.arc_ml.resource_provider": {**providers, "cloud_environment": "AzureMoon"}},
          "AzureMoon"),
+        ("azure-cloud-foreign-login",
+         {"hci.arc_ml.resource_provider": {
+             **providers, "cloud_environment": sandbox.env["ARCML_SANDBOX_URL"] + "/variants/foreign-login"}},
+         "names the login endpoint https://login.arcml-hostile.invalid on host login.arcml-hostile.invalid"),
     ]  # fmt: skip
 
 
@@ -232,7 +255,9 @@ def test_each_bad_input_fails_with_one_clear_line_and_changes_nothing(bad):
             problems.append(f"{case_id}: reported a change")
     assert not problems, "\n".join(problems)
     assert "Traceback (most recent call last)" not in run.output
-    assert find_secrets(run.output + "\n" + json.dumps(run.records), PLAIN_SECRETS) == []
+    client_key = yaml.safe_load(bad.kubeconfig(SITE).read_text())["users"][0]["user"]["client-key-data"]
+    kube_secrets = {client_key: "client key of the site's kubeconfig", **PLAIN_SECRETS}
+    assert find_secrets(run.output + "\n" + json.dumps(run.records), kube_secrets) == []
     assert run.arm_writes() == [], [f"{e['method']} {e['path']}" for e in run.arm_writes()]
     assert [e for events in run.kube.values() for e in kube_writes(events)] == []
 

@@ -1,15 +1,31 @@
-"""The secret scan itself: it must find a secret in every form a leak could take, or its zero hits mean nothing."""
+"""The secret scan (scan.py): it must find a planted leak in every place it watches, or its zero hits mean nothing.
+
+The first tests feed the matcher text in every form a leak could take. The others plant a real leak in one
+place per test through a tiny play on a sandbox of its own, and check that the run fails with the place and
+the secret's origin (from the sandbox's secret registry) named, and without the secret in the message:
+output and record file (a debug of the client secret), a file left in the run's TMPDIR, the arguments of a
+process while it runs (sampled from /proc) and of a helm call (noted by the helm shim), helm's environment,
+and a secret the stand-in agents recorded (an onboarding private key), not the emulator. The client secret
+reaches the plays through the run's environment (env.sh's AZURE_CLIENT_SECRET), never through a file the
+scan watches.
+"""
 
 import base64
 import json
 
 import pytest
-from support import find_secrets
+from scan import _forms, find_secrets, known_secrets
+from support import site
+
+from sandbox.cluster_view import ARC_NAMESPACE, PRIVATE_KEY_SECRET
+from sandbox.testing import new_onboarding_key, wait_for
 
 PEM_LINE = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun"
 SECRET = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=azureml_rw;SharedAccessKey=k3y/+=="
 TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL21hbmFnZW1lbnQifQ.c2lnbmF0dXJlX2hlcmU"
-SECRETS = {SECRET: "relay connection string", PEM_LINE: "a line of an onboarding key"}
+PEM = f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_LINE}\nAbC=\n-----END RSA PRIVATE KEY-----"
+SECRETS = {SECRET: "relay connection string", PEM: "an onboarding key", TOKEN: "access token of principal p"}
+SITE = "scan-a"
 
 
 @pytest.mark.parametrize(
@@ -22,6 +38,8 @@ SECRETS = {SECRET: "relay connection string", PEM_LINE: "a line of an onboarding
         + SECRET.replace("/", "%2F").replace(";", "%3B").replace("=", "%3D").replace("+", "%2B").replace(":", "%3A"),
         "-----BEGIN RSA PRIVATE KEY-----\\n" + PEM_LINE + "\\n",
         "Authorization: Bearer " + TOKEN,
+        "kubeconfig token: " + base64.b64encode(TOKEN.encode()).decode(),
+        "Authorization: Bearer 0paque-T0ken.of-some-other-issuer",
     ],
 )
 def test_a_planted_secret_is_found_in_every_form(text):
@@ -30,5 +48,112 @@ def test_a_planted_secret_is_found_in_every_form(text):
     assert all(SECRET not in excerpt and PEM_LINE not in excerpt for _, excerpt in hits)
 
 
+def test_a_registered_token_is_named_by_its_origin_and_a_base64_key_by_what_it_decodes_to():
+    assert [origin for origin, _ in find_secrets(f"Bearer {TOKEN}", SECRETS)] == ["access token of principal p"]
+    assert find_secrets(f"Bearer {TOKEN}", {})[0][0] == "a JWT (not in the registry)"
+    client_key_data = base64.b64encode(PEM.encode()).decode()  # as a kubeconfig's client-key-data holds it
+    assert find_secrets(f"key: {PEM_LINE}", {client_key_data: "admin client key"})[0][0] == "admin client key"
+    assert PEM_LINE in list(_forms(client_key_data))
+
+
 def test_clean_output_has_no_hits():
-    assert find_secrets("ok: [site] => changed=false, SharedAccessKey=<redacted> ********", SECRETS) == []
+    clean = (
+        "ok: [site] => changed=false, SharedAccessKey=<redacted> ********\n"
+        'WWW-Authenticate: Bearer authorization_uri="https://login/tenant", error="invalid_token"\n'
+        "Authorization: Bearer ********"
+    )
+    assert find_secrets(clean, SECRETS) == []
+
+
+# Planted leaks: one place each.
+
+
+@pytest.fixture(scope="module")
+def leaky(rel_sandbox_factory):
+    return rel_sandbox_factory("scan", [site(SITE)])
+
+
+def client_secret(sandbox):
+    return sandbox.env["AZURE_CLIENT_SECRET"]
+
+
+def planted(sandbox, tasks, label):
+    """Run `tasks`; return the scan's failure message (the run must fail the scan)."""
+    with pytest.raises(AssertionError) as failure:
+        sandbox.run_tasks(tasks, label=label)
+    return str(failure.value)
+
+
+def assert_names(message, place, origin, secret):
+    lines = [line for line in message.splitlines() if place in line]
+    assert lines and all(origin in line for line in lines), message
+    assert all(form not in message for form in _forms(secret)), "the report shows the secret"
+
+
+def test_a_clean_run_passes_and_the_scan_had_something_to_look_for(leaky):
+    run = leaky.run_tasks([{"ansible.builtin.command": "sleep 0.3"}], label="clean")
+    assert run.rc == 0
+    assert client_secret(leaky) in known_secrets(leaky.dir) and run.secrets_checked >= 1
+    # The sampler saw the run's tree down to the task's own process.
+    assert any(line.startswith("sleep 0.3") for line in run.scan.sampler.cmdlines), list(run.scan.sampler.cmdlines)
+
+
+def test_a_secret_in_the_output_and_the_record_file_fails_the_run(leaky):
+    message = planted(
+        leaky, [{"ansible.builtin.debug": {"msg": "{{ lookup('env', 'AZURE_CLIENT_SECRET') }}"}}], "leak-out"
+    )
+    origin = "client secret of principal sandbox-admin"
+    assert_names(message, "output:", origin, client_secret(leaky))
+    assert_names(message, "record file:", origin, client_secret(leaky))
+
+
+def test_a_secret_in_a_file_left_in_the_temp_directory_fails_the_run(leaky):
+    task = {"ansible.builtin.shell": 'printenv AZURE_CLIENT_SECRET > "$TMPDIR/hci-arc-ml-left-behind.txt"'}
+    message = planted(leaky, [task], "leak-tmp")
+    assert_names(message, "file left in a temp directory", "client secret of principal", client_secret(leaky))
+    assert "hci-arc-ml-left-behind.txt" in message
+    assert "output:" not in message and "record file:" not in message
+
+
+def test_a_secret_in_a_process_argument_fails_the_run(leaky):
+    # `sh -c 'sleep; true' SECRET`: the secret is only in the running shell's arguments (two commands: no exec).
+    task = {"ansible.builtin.shell": "sh -c 'sleep 1; true' \"$AZURE_CLIENT_SECRET\""}
+    message = planted(leaky, [task], "leak-argv")
+    assert_names(message, "process arguments (sh, pid", "client secret of principal", client_secret(leaky))
+    assert "output:" not in message and "record file:" not in message
+
+
+def test_a_secret_in_a_helm_argument_fails_the_run_however_short_the_call(leaky):
+    # `helm version` returns in milliseconds: the shim, not the sampler, is what cannot miss it.
+    task = {"ansible.builtin.shell": 'env -i PATH="$PATH" helm version --kube-token "$AZURE_CLIENT_SECRET"'}
+    message = planted(leaky, [task], "leak-helm-argv")
+    assert_names(message, "process arguments of helm", "client secret of principal", client_secret(leaky))
+
+
+def test_a_secret_in_helms_environment_fails_the_run(leaky):
+    # A helm started with the controller's whole environment (AZURE_CLIENT_SECRET in it), as the collection's
+    # allow-list (module_utils/_kube/helm.py) prevents.
+    message = planted(leaky, [{"ansible.builtin.shell": "helm version"}], "leak-helm-env")
+    assert_names(message, "environment of helm", "client secret of principal", client_secret(leaky))
+    assert "process arguments" not in message
+
+
+def test_a_secret_the_stand_in_agents_recorded_fails_the_run(leaky, tmp_path):
+    api = leaky.cluster(SITE).api()
+    pem = new_onboarding_key()[0]
+    secrets = f"/api/v1/namespaces/{ARC_NAMESPACE}/secrets"
+    api.post("/api/v1/namespaces", {"metadata": {"name": ARC_NAMESPACE}})
+    api.post(
+        secrets,
+        {"metadata": {"name": PRIVATE_KEY_SECRET}, "data": {"privateKey": base64.b64encode(pem.encode()).decode()}},
+    )
+    origin = f"onboarding private key of {SITE}"
+    wait_for(lambda: known_secrets(leaky.dir).get(pem.strip()) == origin, "the agents to record the key", timeout=15)
+    # Gone from the cluster: only the agents' registry entry can name it now.
+    api.delete(f"{secrets}/{PRIVATE_KEY_SECRET}")
+    api.delete(f"/api/v1/namespaces/{ARC_NAMESPACE}")
+    key_file = tmp_path / "key.pem"
+    key_file.write_text(pem)
+    task = {"ansible.builtin.debug": {"msg": f"{{{{ lookup('file', '{key_file}') }}}}"}}
+    message = planted(leaky, [task], "leak-agent-key")
+    assert_names(message, "output:", origin, pem.strip())

@@ -8,22 +8,36 @@
 """Azure authentication and the per-run Azure context (cloud, credential, subscription, ARM client).
 
 The credential chain, in order (documented in the hci.arc_ml.azure_auth doc fragment):
-1. module options: client_id + tenant + one of secret / certificate_path / federated_token_file;
-2. AWX / azure.azcollection environment names: AZURE_CLIENT_ID + AZURE_SECRET + AZURE_TENANT;
-3. azure-identity environment names: AZURE_CLIENT_ID + AZURE_TENANT_ID + one of AZURE_CLIENT_SECRET /
+1. a profile of ~/.azure/credentials named by the `profile` option or AZURE_PROFILE (a named profile is an
+   explicit choice, as in azure.azcollection);
+2. module options: client_id + tenant + one of secret / certificate_path / federated_token_file;
+3. AWX / azure.azcollection environment names: AZURE_CLIENT_ID + AZURE_SECRET + AZURE_TENANT;
+4. azure-identity environment names: AZURE_CLIENT_ID + AZURE_TENANT_ID + one of AZURE_CLIENT_SECRET /
    AZURE_CLIENT_CERTIFICATE_PATH (+ AZURE_CLIENT_CERTIFICATE_PASSWORD) / AZURE_FEDERATED_TOKEN_FILE;
-4. managed identity (user-assigned when client_id or AZURE_CLIENT_ID is set);
-5. the Azure CLI's login.
-The first complete service principal wins; a half-configured one is an error rather than a silent fall
-through to the next source. `auth_source` pins one source. azure.identity is imported only when a
-credential is built.
+5. a user account from module options: ad_user + password (tenant and client_id optional);
+6. a user account from the environment AWX injects for its username/password Azure credential:
+   AZURE_AD_USER + AZURE_PASSWORD (AZURE_TENANT, AZURE_CLIENT_ID optional);
+7. the [default] profile of ~/.azure/credentials, when the file has one;
+8. managed identity (user-assigned when client_id or AZURE_CLIENT_ID is set);
+9. the Azure CLI's login.
+The first complete source wins; a half-configured one is an error rather than a silent fall through to the
+next source. `auth_source` pins one source. azure.identity is imported only when a credential is built.
+
+A user account signs in with the resource owner password credentials grant (azure-identity's
+UsernamePasswordCredential), as azure.azcollection does, with its defaults: the Azure CLI's public client id
+and the `organizations` tenant. Entra ID refuses that grant to users who must pass multifactor
+authentication, which Azure Resource Manager now requires of every user; that answer becomes one line that
+says to use a service principal.
 """
 
 from __future__ import annotations
 
+import configparser
 import os
 import re
+import warnings
 from dataclasses import InitVar, dataclass, field
+from urllib.parse import urlsplit
 
 from ansible.module_utils.basic import env_fallback
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import (
@@ -32,7 +46,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import (
     fetch_json,
     new_correlation_id,
 )
-from ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud import resolve_cloud, scope_for
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud import Trust, resolve_cloud, scope_for
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import (
     ArcMLError,
     import_optional,
@@ -41,7 +55,19 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import (
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.version import USER_AGENT
 
-AUTH_SOURCES = ("auto", "parameters", "env", "msi", "cli")
+AUTH_SOURCES = ("auto", "parameters", "env", "credential_file", "msi", "cli")
+# azure.azcollection's defaults for a user account without client_id / tenant (azure_rm_common.py, AzureRMAuth):
+# the Azure CLI's public client application, and the tenant-independent endpoint for work and school accounts.
+# https://github.com/ansible-collections/azure/blob/dev/plugins/module_utils/azure_rm_common.py
+AZURE_CLI_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+ORGANIZATIONS_TENANT = "organizations"
+# azure.azcollection's credentials file (AzureRMAuth._get_profile) and its profile when none is named.
+CREDENTIALS_FILE = "~/.azure/credentials"
+DEFAULT_PROFILE = "default"
+# Entra ID's answers when the user must pass multifactor authentication, which a password alone cannot:
+# 50072/50079 enrol for MFA, 50074/50076 strong authentication required, 50158 external security challenge.
+# https://github.com/MicrosoftDocs/entra-docs/blob/main/docs/identity-platform/reference-error-codes.md
+_MFA_REQUIRED = re.compile(r"AADSTS(50072|50074|50076|50079|50158)\b")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -54,6 +80,7 @@ def azure_auth_argument_spec():
             default="auto",
             fallback=(env_fallback, ["ANSIBLE_AZURE_AUTH_SOURCE"]),
         ),
+        profile=dict(type="str"),
         subscription_id=dict(type="str", fallback=(env_fallback, ["AZURE_SUBSCRIPTION_ID"])),
         client_id=dict(type="str"),
         secret=dict(type="str", no_log=True),
@@ -61,7 +88,14 @@ def azure_auth_argument_spec():
         certificate_path=dict(type="path"),
         certificate_password=dict(type="str", no_log=True),
         federated_token_file=dict(type="path"),
-        cloud_environment=dict(type="str", default="AzureCloud", fallback=(env_fallback, ["AZURE_CLOUD_ENVIRONMENT"])),
+        ad_user=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        # No default: a credentials file profile's cloud_environment applies when neither option nor variable is set.
+        cloud_environment=dict(type="str", fallback=(env_fallback, ["AZURE_CLOUD_ENVIRONMENT"])),
+        trusted_login_hosts=dict(type="list", elements="str", fallback=(env_fallback, ["ARCML_TRUSTED_LOGIN_HOSTS"])),
+        trusted_audience_hosts=dict(
+            type="list", elements="str", fallback=(env_fallback, ["ARCML_TRUSTED_AUDIENCE_HOSTS"])
+        ),
         ca_bundle=dict(type="path", fallback=(env_fallback, ["REQUESTS_CA_BUNDLE"])),
     )
 
@@ -100,6 +134,26 @@ class ServicePrincipal:
         )
 
 
+@dataclass
+class UserAccount:
+    """A Microsoft Entra user signing in with a password (the ROPC grant); never shows the password."""
+
+    origin: str
+    username: str
+    password: str = field(repr=False)
+    tenant: str = ORGANIZATIONS_TENANT
+    client_id: str = AZURE_CLI_CLIENT_ID
+
+    @property
+    def secrets(self):
+        return [self.password]
+
+    def describe(self):
+        return (
+            f"user {self.username} with password from {self.origin} (tenant {self.tenant}, client id {self.client_id})"
+        )
+
+
 # Where each source keeps a service principal's settings: field of ServicePrincipal -> option or variable name.
 _OPTION_NAMES = {
     "tenant": "tenant",
@@ -128,6 +182,9 @@ def service_principal_from_params(params):
     given = [name for name in _PARAMETER_NAMES if params.get(name)]
     if not given or given in (["client_id"], ["tenant"]):
         # client_id alone names a user-assigned managed identity; tenant alone only steers the CLI.
+        return None
+    if (params.get("ad_user") or params.get("password")) and not any(params.get(n) for n in _CREDENTIAL_FIELDS):
+        # With ad_user and password, client_id and tenant are the user's application and tenant.
         return None
     return _complete("module options", params, _OPTION_NAMES)
 
@@ -172,23 +229,77 @@ def _complete(origin, source, names):
     return ServicePrincipal(origin, **values)
 
 
-class CredentialPlan:
-    """Which credential this run will use, decided from options and environment before any request."""
+def user_from_params(params):
+    """The user account the options ad_user and password configure, or None."""
+    return _user("module options", params.get("ad_user"), params.get("password"), params, ("ad_user", "password"))
 
-    def __init__(self, method, service_principal=None, managed_identity_client_id=None, tenant=None, tried=()):
-        self.method = method  # "service_principal", "msi", "cli" or "ambient" (managed identity, then CLI)
+
+def user_from_env(environ):
+    """AZURE_AD_USER + AZURE_PASSWORD, as AWX's Azure credential injects them for a username and password.
+
+    AZURE_TENANT and AZURE_CLIENT_ID apply when set, as azure.azcollection reads them with the user.
+    """
+    names = ("AZURE_AD_USER", "AZURE_PASSWORD")
+    values = {"tenant": environ.get("AZURE_TENANT"), "client_id": environ.get("AZURE_CLIENT_ID")}
+    return _user("environment (AZURE_AD_USER, AZURE_PASSWORD)", *(environ.get(n) for n in names), values, names)
+
+
+def _user(origin, username, password, source, names):
+    if not (username or password):
+        return None
+    if not (username and password):
+        missing = names[1] if username else names[0]
+        raise AzureCredentialsError(
+            f"Incomplete user credentials in {origin}: {missing} not set. Set both {names[0]} and {names[1]}, "
+            "or neither."
+        )
+    return UserAccount(
+        origin,
+        username,
+        password,
+        tenant=source.get("tenant") or ORGANIZATIONS_TENANT,
+        client_id=source.get("client_id") or AZURE_CLI_CLIENT_ID,
+    )
+
+
+class CredentialPlan:
+    """Which credential this run will use, decided from options, environment and files before any request.
+
+    `subscription_id` and `cloud_environment` are a credentials file profile's, used when the options and
+    environment set none.
+    """
+
+    def __init__(
+        self,
+        method,
+        service_principal=None,
+        managed_identity_client_id=None,
+        tenant=None,
+        tried=(),
+        user=None,
+        subscription_id=None,
+        cloud_environment=None,
+    ):
+        # "service_principal", "user", "msi", "cli" or "ambient" (managed identity, then CLI)
+        self.method = method
         self.service_principal = service_principal
+        self.user = user
         self.managed_identity_client_id = managed_identity_client_id
         self.tenant = tenant
         self.tried = tuple(tried)
+        self.subscription_id = subscription_id
+        self.cloud_environment = cloud_environment
 
     @property
     def secrets(self):
-        return self.service_principal.secrets if self.service_principal else []
+        found = list(self.service_principal.secrets) if self.service_principal else []
+        return found + (self.user.secrets if self.user else [])
 
     def describe(self):
         if self.service_principal:
             return self.service_principal.describe()
+        if self.user:
+            return self.user.describe()
         identity = "managed identity"
         if self.managed_identity_client_id:
             identity += f" (client id {self.managed_identity_client_id})"
@@ -196,44 +307,133 @@ class CredentialPlan:
         return {"msi": identity, "cli": cli, "ambient": f"{identity}, then {cli}"}[self.method]
 
 
+_SUPPORTED = (
+    "a service principal (client_id, tenant and secret, certificate_path or federated_token_file), a user and "
+    "password (ad_user and password), a credentials file profile, a managed identity or the Azure CLI login"
+)
+
+
 def plan_credentials(params, environ=None):
     """Walk the chain (or the source `auth_source` pins) and return the CredentialPlan."""
     environ = os.environ if environ is None else environ
     source = params.get("auth_source") or "auto"
+    named_profile = params.get("profile") or environ.get("AZURE_PROFILE")
+    if source == "credential_file" or (source == "auto" and named_profile):
+        return plan_from_profile(named_profile or DEFAULT_PROFILE, required=True)
+    if source in ("auto", "parameters", "env"):
+        found = _first_complete(source, params, environ)
+        if found:
+            return found
     managed_identity_client_id = params.get("client_id") or environ.get("AZURE_CLIENT_ID")
-    tried = []
-    if source in ("auto", "parameters"):
-        principal = service_principal_from_params(params)
-        if principal:
-            return CredentialPlan("service_principal", principal)
-        tried.append("module options")
-        if source == "parameters":
-            raise AzureCredentialsError(
-                "auth_source is 'parameters' but the module options hold no service principal: set client_id, "
-                "tenant and one of secret, certificate_path or federated_token_file."
-            )
-    if source in ("auto", "env"):
-        for finder in (service_principal_from_awx_env, service_principal_from_identity_env):
-            principal = finder(environ)
-            if principal:
-                return CredentialPlan("service_principal", principal)
-        tried.append("environment AZURE_CLIENT_ID + AZURE_SECRET + AZURE_TENANT")
-        tried.append(
-            "environment AZURE_CLIENT_ID + AZURE_TENANT_ID + AZURE_CLIENT_SECRET/_CERTIFICATE_PATH/FEDERATED_TOKEN_FILE"
-        )
-        if source == "env":
-            raise AzureCredentialsError(
-                "auth_source is 'env' but the environment holds no service principal: set AZURE_CLIENT_ID, "
-                "AZURE_SECRET and AZURE_TENANT (AWX names) or AZURE_CLIENT_ID, AZURE_TENANT_ID and "
-                "AZURE_CLIENT_SECRET (azure-identity names)."
-            )
     if source == "msi":
         return CredentialPlan("msi", managed_identity_client_id=managed_identity_client_id)
     if source == "cli":
         return CredentialPlan("cli", tenant=params.get("tenant"))
+    default_profile = plan_from_profile(DEFAULT_PROFILE, required=False)
+    if default_profile:
+        return default_profile
+    tried = [
+        "module options",
+        "environment AZURE_CLIENT_ID + AZURE_SECRET + AZURE_TENANT",
+        "environment AZURE_CLIENT_ID + AZURE_TENANT_ID + AZURE_CLIENT_SECRET/_CERTIFICATE_PATH/FEDERATED_TOKEN_FILE",
+        "environment AZURE_AD_USER + AZURE_PASSWORD",
+        f"credentials file {credentials_file_path()} [{DEFAULT_PROFILE}]",
+    ]
     return CredentialPlan(
         "ambient", managed_identity_client_id=managed_identity_client_id, tenant=params.get("tenant"), tried=tried
     )
+
+
+def _first_complete(source, params, environ):
+    """Service principals before user accounts; options before environment. None when none is configured."""
+    use_params, use_env = source in ("auto", "parameters"), source in ("auto", "env")
+    # Read every source up front, so that a half-configured one fails even when an earlier one would win.
+    params_user = user_from_params(params) if use_params else None
+    env_user = user_from_env(environ) if use_env else None
+    finders = [(service_principal_from_params, params)] if use_params else []
+    if use_env:
+        finders += [(service_principal_from_awx_env, environ), (service_principal_from_identity_env, environ)]
+    for finder, values in finders:
+        principal = finder(values)
+        if principal:
+            return CredentialPlan("service_principal", principal)
+    for user in (params_user, env_user):
+        if user:
+            return CredentialPlan("user", user=user)
+    if source == "parameters":
+        raise AzureCredentialsError(
+            "auth_source is 'parameters' but the module options hold no credentials: set client_id, tenant and "
+            "one of secret, certificate_path or federated_token_file, or ad_user and password."
+        )
+    if source == "env":
+        raise AzureCredentialsError(
+            "auth_source is 'env' but the environment holds no credentials: set AZURE_CLIENT_ID, AZURE_SECRET and "
+            "AZURE_TENANT (AWX names), AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET (azure-identity "
+            "names), or AZURE_AD_USER and AZURE_PASSWORD (AWX username and password)."
+        )
+    return None
+
+
+def credentials_file_path():
+    return os.path.expanduser(CREDENTIALS_FILE)
+
+
+def plan_from_profile(profile, required):
+    """The CredentialPlan of one profile of ~/.azure/credentials (azure.azcollection's INI file).
+
+    `required`: the profile was named (option profile, AZURE_PROFILE or auth_source credential_file), so a
+    missing file or section is an error; otherwise None.
+    """
+    path = credentials_file_path()
+    values = _read_profile(path, profile, required)
+    if values is None:
+        return None
+    origin = f"credentials file {path} [{profile}]"
+    common = {"subscription_id": values.get("subscription_id"), "cloud_environment": values.get("cloud_environment")}
+    if values.get("secret"):
+        names = {"tenant": "tenant", "client_id": "client_id", "secret": "secret"}
+        return CredentialPlan("service_principal", _complete(origin, values, names), **common)
+    user = _user(origin, values.get("ad_user"), values.get("password"), values, ("ad_user", "password"))
+    if user:
+        return CredentialPlan("user", user=user, **common)
+    unsupported = [key for key in ("x509_certificate_path", "thumbprint", "adfs_authority_url") if values.get(key)]
+    held = f" It holds {', '.join(unsupported)}, which hci.arc_ml does not read." if unsupported else ""
+    raise AzureCredentialsError(
+        f"Profile [{profile}] of {path} holds no credentials it can use: set client_id, secret and tenant, or "
+        f"ad_user and password.{held}"
+    )
+
+
+def _read_profile(path, profile, required):
+    if not os.path.isfile(path):
+        if required:
+            raise AzureCredentialsError(
+                f"Azure credentials file {path} not found, but profile {profile!r} is asked for (profile option, "
+                "AZURE_PROFILE or auth_source credential_file): create the file or name no profile."
+            )
+        return None
+    # No interpolation: a '%' in a secret is literal, as azure.azcollection reads it (raw=True).
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except configparser.Error as exc:
+        # The library's message quotes the offending line, which may hold a secret: give its number only.
+        line = getattr(exc, "lineno", None) or next((error[0] for error in getattr(exc, "errors", ())), "?")
+        raise AzureCredentialsError(
+            f"Cannot parse Azure credentials file {path} ({type(exc).__name__} at line {line}): it must be an INI "
+            "file with one [section] per profile."
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AzureCredentialsError(f"Cannot read Azure credentials file {path}: {exc}.") from None
+    if not parser.has_section(profile):
+        if required:
+            raise AzureCredentialsError(
+                f"Profile [{profile}] not found in Azure credentials file {path} (it has: "
+                f"{', '.join(parser.sections()) or 'no profile'}): name one of them, or add it."
+            )
+        return None
+    return {key: value.strip() for key, value in parser.items(profile) if value and value.strip()}
 
 
 def build_credential(plan, cloud, ca_bundle=None, transport=None):
@@ -252,12 +452,22 @@ def _build_credential(identity, plan, cloud, ca_bundle, transport):
     common = {"connection_verify": ca_bundle or True, "user_agent": USER_AGENT}
     if transport is not None:
         common["transport"] = transport
+    authority = dict(common, authority=cloud.login_endpoint)
+    if cloud.custom:
+        # Instance discovery asks login.microsoftonline.com about the authority, which fails for a custom cloud.
+        authority["disable_instance_discovery"] = True
+    if plan.user:
+        user = plan.user
+        authority["transport"] = user_realm_port_kept(cloud.login_endpoint, transport, ca_bundle)
+        with warnings.catch_warnings():
+            # azure-identity deprecates the password grant because it cannot pass MFA; AWX and azure.azcollection
+            # still hand us one, and Entra ID's MFA answer becomes its own message (credentials_error).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return identity.UsernamePasswordCredential(
+                user.client_id, user.username, user.password, tenant_id=user.tenant, **authority
+            )
     if plan.service_principal:
         principal = plan.service_principal
-        authority = dict(common, authority=cloud.login_endpoint)
-        if cloud.custom:
-            # Instance discovery asks login.microsoftonline.com about the authority, which fails for a custom cloud.
-            authority["disable_instance_discovery"] = True
         if principal.secret:
             return identity.ClientSecretCredential(principal.tenant, principal.client_id, principal.secret, **authority)
         if principal.certificate_path:
@@ -287,11 +497,55 @@ def _build_credential(identity, plan, cloud, ca_bundle, transport):
     return identity.ChainedTokenCredential(*credentials)
 
 
+def user_realm_port_kept(login_endpoint, transport, ca_bundle):
+    """`transport` (else the default one), fixing MSAL's user realm request for a login endpoint on another port.
+
+    Before the password grant MSAL asks `https://{host}/common/userrealm/{user}`, built from the authority's
+    host name without its port (`user_realm_discovery` in
+    https://github.com/AzureAD/microsoft-authentication-library-for-python/blob/dev/msal/authority.py), so for
+    a private cloud's login endpoint on a port other than 443 it would ask port 443. This puts the port back.
+    """
+    parts = urlsplit(login_endpoint)
+    if parts.port in (None, 443):
+        return transport
+    core = import_optional("azure.core.pipeline.transport", "azure-core")
+    inner = transport or core.RequestsTransport(connection_verify=ca_bundle or True)
+    portless = f"https://{parts.hostname}/common/userrealm/"
+    ported = f"https://{parts.hostname}:{parts.port}/common/userrealm/"
+
+    class UserRealmPortTransport(core.HttpTransport):
+        def send(self, request, **kwargs):
+            if request.url.lower().startswith(portless):
+                request.url = ported + request.url[len(portless) :]
+            return inner.send(request, **kwargs)
+
+        def open(self):
+            inner.open()
+
+        def close(self):
+            inner.close()
+
+        def __enter__(self):
+            inner.__enter__()
+            return self
+
+        def __exit__(self, *args):
+            inner.__exit__(*args)
+
+        def sleep(self, duration):
+            inner.sleep(duration)
+
+    return UserRealmPortTransport()
+
+
 def authenticate(plan, credential, cloud, scope=None):
     """Get one token now, so missing or rejected credentials fail here with a message that says which."""
     exceptions = import_optional("azure.core.exceptions", "azure-core")
     try:
-        credential.get_token(scope or cloud.arm_scope)
+        with warnings.catch_warnings():
+            # MSAL warns that the password grant is deprecated on every use (see build_credential).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            credential.get_token(scope or cloud.arm_scope)
     except (exceptions.ClientAuthenticationError, OSError, ValueError) as exc:
         # OSError: an unreadable federated token file, which is read only when a token is requested.
         raise credentials_error(plan, cloud, exc) from None
@@ -300,11 +554,19 @@ def authenticate(plan, credential, cloud, scope=None):
 def credentials_error(plan, cloud, exc):
     """One line naming the method, tenant and client id tried, the reason, and what to check; no secret."""
     reason = _identity_reason(redact(getattr(exc, "message", None) or str(exc), plan.secrets))
+    mfa = _MFA_REQUIRED.search(reason)
+    if plan.user and mfa:
+        return AzureCredentialsError(
+            f"Azure requires multifactor authentication of user {plan.user.username} (AADSTS{mfa.group(1)}), which "
+            "a user name and password cannot pass: user accounts must use MFA to sign in to Azure Resource Manager "
+            "(Microsoft's mandatory MFA for Azure). Use a service principal instead: in AWX, a Microsoft Azure "
+            "Resource Manager credential with client ID, client secret and tenant ID."
+        )
     unavailable = type(exc).__name__ == "CredentialUnavailableError"
     if plan.method == "ambient" and unavailable:
         return AzureCredentialsError(
             f"No Azure credentials found. Tried: {'; '.join(plan.tried)}; {plan.describe()}: {reason}. Configure "
-            "a service principal (options or environment), a managed identity, or run 'az login'."
+            f"one of: {_SUPPORTED} ('az login')."
         )
     if unavailable:
         verdict = "Azure credentials unavailable"
@@ -312,9 +574,10 @@ def credentials_error(plan, cloud, exc):
         verdict = "Cannot use the Azure credentials"
     else:
         verdict = "Azure rejected the credentials"
+    check = "user name, password, tenant" if plan.user else "tenant, client id, credential"
     return AzureCredentialsError(
         f"{verdict}: {plan.describe()}, authority {cloud.login_endpoint}: {reason}. "
-        "Check the tenant, client id, credential and cloud_environment."
+        f"Check the {check} and cloud_environment."
     )
 
 
@@ -330,7 +593,10 @@ def _identity_reason(text):
 
 def check_subscription_id(subscription_id):
     if not subscription_id:
-        raise ArcMLError("subscription_id is required: set the subscription_id option or AZURE_SUBSCRIPTION_ID.")
+        raise ArcMLError(
+            "subscription_id is required: set the subscription_id option, AZURE_SUBSCRIPTION_ID or the "
+            "credentials file profile's subscription_id."
+        )
     if not _GUID.fullmatch(subscription_id):
         raise ArcMLError(f"subscription_id {subscription_id!r} is not a subscription GUID.")
     return subscription_id.lower()
@@ -364,17 +630,19 @@ class AzureContext:
 
         `transport` (an azure-core HttpTransport) replaces the network in tests for ARM and metadata calls.
         """
-        subscription_id = params.get("subscription_id")
+        plan = plan or plan_credentials(params, environ)
+        # A credentials file profile's subscription and cloud apply when the options and environment set none.
+        subscription_id = params.get("subscription_id") or plan.subscription_id
         if require_subscription or subscription_id:
             subscription_id = check_subscription_id(subscription_id)
-        plan = plan or plan_credentials(params, environ)
         ca_bundle = params.get("ca_bundle")
         if ca_bundle and not os.path.isfile(ca_bundle):
             raise ArcMLError(f"ca_bundle {ca_bundle} is not a readable file.")
         correlation_id = new_correlation_id()
         cloud = resolve_cloud(
-            params.get("cloud_environment"),
+            params.get("cloud_environment") or plan.cloud_environment,
             lambda url: fetch_json(url, correlation_id, ca_bundle=ca_bundle, transport=transport),
+            Trust.from_params(params),
         )
         credential = build_credential(plan, cloud, ca_bundle, transport)
         authenticate(plan, credential, cloud)

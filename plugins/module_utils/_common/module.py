@@ -100,6 +100,7 @@ class ArcMLModule:
         spec.update(argument_spec)
         self.ansible = _AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self.result = {"changed": False, "actions": []} if mutating else {"changed": False}
+        self._plan = None
         self._azure = None
         self._kube = None
         self._waiter = None
@@ -124,12 +125,19 @@ class ArcMLModule:
     def warn(self, message):
         self.ansible.warn(message)
 
+    def credential_plan(self):
+        """Which Azure credential (and credentials file profile) the task uses, decided without any request."""
+        if self._plan is None:
+            self._plan = plan_credentials(self.params)
+            self.protect(self._plan.secrets)
+        return self._plan
+
     def azure(self, require_subscription=True):
         """The AzureContext (cloud, credential, subscription, `.arm` client), authenticated once per run."""
         if self._azure is None:
-            plan = plan_credentials(self.params)
-            self.protect(plan.secrets)
-            self._azure = AzureContext.from_params(self.params, plan=plan, require_subscription=require_subscription)
+            self._azure = AzureContext.from_params(
+                self.params, plan=self.credential_plan(), require_subscription=require_subscription
+            )
         return self._azure
 
     def kube(self):

@@ -62,7 +62,7 @@ def ensure_compute(module):
     params = module.params
     if params.get("name") is not None:
         check_compute_name(params["name"])
-    workspace = workspace_from_params(params)
+    workspace = workspace_from_params(params, subscription_id=module.credential_plan().subscription_id)
     desired = desired_compute(params, workspace) if params["state"] == "present" else None
     if desired is not None:
         cluster_id = desired.cluster_id
@@ -273,7 +273,7 @@ def _planned_in_check_mode(module, before, after, actions, message):
 
 def read_computes(module):
     """ml_compute_info: one compute of the workspace by name, or all of them."""
-    workspace = workspace_from_params(module.params)
+    workspace = workspace_from_params(module.params, subscription_id=module.credential_plan().subscription_id)
     module.result["workspace"] = workspace.facts()
     azure = module.azure(require_subscription=not workspace.config_file)
     computes = ComputeClient(azure.arm, workspace)
@@ -301,8 +301,14 @@ def ensure_instance_type(module):
     try:
         current = api.get(name)
     except KubernetesError as exc:
-        if present or not exc.unknown_type:
+        if not exc.unknown_type or (present and not module.check_mode):
             raise
+        if present:
+            # Check mode on a new site: the Azure ML extension, which installs the CRD, is only planned too.
+            module.act(f"create instance type {name} (after the Azure ML extension is installed)")
+            module.set_diff(before={}, after=_diff_view(name, desired.custom_resource_spec()))
+            module.result.update(instance_type=None, msg=f"Would create InstanceType {name} (check mode).")
+            return
         module.result.update(
             instance_type=None, msg=f"There is no InstanceType {name}: the cluster has no InstanceType resources."
         )

@@ -171,16 +171,17 @@ def check_workspace_name(name, what="workspace_name"):
     return name
 
 
-def workspace_from_params(params, cwd=None):
+def workspace_from_params(params, cwd=None, subscription_id=None):
     """The Workspace the module options name: workspace_name + resource_group (+ subscription_id), or workspace_config.
 
-    No request is made. With workspace_config, the file's subscription is the workspace's.
+    No request is made. With workspace_config, the file's subscription is the workspace's; else the
+    subscription_id option, or `subscription_id` (a credentials file profile's) when the option is unset.
     """
     if params.get("workspace_config"):
         return read_config_file(find_config_file(params["workspace_config"], cwd))
     name = check_workspace_name(params.get("workspace_name"))
     if not params.get("resource_group"):
         raise WorkspaceConfigError("resource_group (the workspace's resource group) is required with workspace_name.")
-    subscription_id = check_subscription_id(params.get("subscription_id"))
+    subscription_id = check_subscription_id(params.get("subscription_id") or subscription_id)
     check_workspace_names(subscription_id, params["resource_group"])
     return Workspace(subscription_id, params["resource_group"], name)

@@ -23,6 +23,7 @@ from sandbox import agents as agents_module
 from sandbox.agents import AgentCloud, Agents, azure_environment, connection_problem
 from sandbox.cluster_view import ArcInstall
 from sandbox.emulator import metadata
+from sandbox.emulator.secrets_registry import SecretRegistry
 
 BASE = "https://127.0.0.1:8443"
 TENANT = "6f1c2b7e-0d6a-4c55-9a43-1f6b7a1d2e3f"
@@ -142,6 +143,7 @@ def site(tmp_path, monkeypatch):
     stand_in = Agents.__new__(Agents)
     stand_in.admin = FakeAdmin()
     stand_in.status_dir = tmp_path
+    stand_in.secrets = SecretRegistry(tmp_path / "secrets.jsonl")
     stand_in._cloud = SANDBOX_CLOUD
     key = b"-----BEGIN RSA PRIVATE KEY-----\n"
     monkeypatch.setattr(agents_module, "_key_matches", lambda install, arm: install.private_key_pem == key)

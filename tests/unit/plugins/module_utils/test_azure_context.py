@@ -90,3 +90,53 @@ def test_bad_settings_fail_before_any_request(fake_azure, overrides, message):
     with pytest.raises(ArcMLError, match=message):
         AzureContext.from_params(params(**overrides), environ={}, transport=transport)
     assert transport.requests == []
+
+
+def test_a_foreign_login_endpoint_in_the_metadata_sends_nothing_but_the_metadata_request(make_transport, make_reply):
+    foreign = dict(METADATA, authentication={"loginEndpoint": "https://login.evil.example", "audiences": [ARM + "/"]})
+    transport = make_transport(lambda request: make_reply(200, foreign))
+    with pytest.raises(ArcMLError) as caught:
+        AzureContext.from_params(params(), environ={}, transport=transport)
+    assert "login.evil.example" in caught.value.message and "trusted_login_hosts" in caught.value.message
+    assert [r.url for r in transport.requests] == [ARM + "/metadata/endpoints?api-version=2022-09-01"]
+    assert "sandbox-secret" not in caught.value.message
+
+
+def test_trusted_login_hosts_lets_the_foreign_login_endpoint_be_used(fake_entra, make_transport, make_reply):
+    entra = fake_entra(login="https://adfs.hub.example/adfs")
+    foreign = dict(METADATA, authentication={"loginEndpoint": entra.login, "audiences": [ARM + "/"]})
+
+    def handle(request):
+        if entra.handles(request):
+            return entra(request)
+        return make_reply(200, foreign)
+
+    context = AzureContext.from_params(
+        params(trusted_login_hosts=["adfs.hub.example"]), environ={}, transport=make_transport(handle)
+    )
+    assert context.cloud.login_endpoint == "https://adfs.hub.example/adfs"
+    assert entra.token_requests[0]["client_secret"] == "sandbox-secret"
+
+
+def test_a_profile_s_subscription_and_cloud_apply_when_options_set_none(fake_azure, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".azure").mkdir()
+    (tmp_path / ".azure" / "credentials").write_text(
+        f"[default]\nsubscription_id = {SUBSCRIPTION}\ncloud_environment = {ARM}\nclient_id = {CLIENT}\n"
+        f"tenant = {TENANT}\nsecret = file-secret\n"
+    )
+    transport = fake_azure()
+    context = AzureContext.from_params(
+        params(subscription_id=None, cloud_environment=None, client_id=None, tenant=None, secret=None),
+        environ={},
+        transport=transport,
+    )
+    assert context.subscription_id == SUBSCRIPTION
+    assert context.cloud.resource_manager == ARM
+    assert transport.entra.token_requests[0]["client_secret"] == "file-secret"
+    explicit = AzureContext.from_params(
+        params(subscription_id="00000000-0000-4000-8000-000000000000", client_id=None, tenant=None, secret=None),
+        environ={},
+        transport=fake_azure(),
+    )
+    assert explicit.subscription_id == "00000000-0000-4000-8000-000000000000"

@@ -1,7 +1,12 @@
 """cloud_environment: known clouds, ARM endpoint URLs and their /metadata/endpoints documents."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud import CloudError, parse_metadata, resolve_cloud
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud import (
+    CloudError,
+    Trust,
+    parse_metadata,
+    resolve_cloud,
+)
 
 SANDBOX = "https://127.0.0.1:8443"
 
@@ -101,7 +106,8 @@ def test_url_reads_the_2022_09_01_metadata_document():
 
 def test_url_with_a_path_keeps_it():
     fetched = []
-    resolve_cloud("https://hub.local:30024/arm/", lambda url: fetched.append(url) or metadata())
+    document = metadata(authentication={"loginEndpoint": "https://hub.local:30024/login/", "audiences": ["https://a/"]})
+    resolve_cloud("https://hub.local:30024/arm/", lambda url: fetched.append(url) or document)
     assert fetched == ["https://hub.local:30024/arm/metadata/endpoints?api-version=2022-09-01"]
 
 
@@ -155,3 +161,115 @@ def test_malformed_metadata_fails_naming_the_problem_and_the_url(document, probl
 def test_unknown_names_and_non_https_urls_are_refused(value):
     with pytest.raises(CloudError):
         resolve_cloud(value, no_fetch)
+
+
+# What a custom cloud's metadata may make us do: where the secret goes (login endpoint) and what the token we
+# hand to the ARM host is good for (audience). Azure Stack Hub's real documents must pass without options.
+HUB = "https://management.local.azurestack.external"
+HUB_APP = "https://management.contoso.onmicrosoft.com/81ad4e2b-2b4b-4a8c-9a3f-7f0b6d1c2e3f"
+
+
+def hub_document(login, audience):
+    """/metadata/endpoints of an Azure Stack Hub (the 2022-09-01 single-object shape)."""
+    return {
+        "name": "AzureStack-User-81ad4e2b",
+        "resourceManager": HUB + "/",
+        "authentication": {"loginEndpoint": login, "audiences": [audience], "tenant": "common"},
+        "suffixes": {"storage": "local.azurestack.external"},
+    }
+
+
+def resolve(value, document, trust=None):
+    fetched = []
+    cloud = resolve_cloud(value, lambda url: fetched.append(url) or document, trust)
+    assert len(fetched) == 1
+    return cloud
+
+
+@pytest.mark.parametrize("login", ["https://login.microsoftonline.com/", "https://login.windows.net/"])
+def test_azure_stack_hub_with_entra_id_needs_no_option(login):
+    cloud = resolve(HUB, hub_document(login, HUB_APP))
+    assert cloud.arm_scope == HUB_APP + "/.default"
+    assert cloud.login_endpoint == login.rstrip("/")
+
+
+def test_azure_stack_hub_with_ad_fs_on_another_host_needs_trusted_login_hosts():
+    document = hub_document(
+        "https://adfs.local.azurestack.external/adfs/", "https://management.adfs.azurestack.local/7c1"
+    )
+    with pytest.raises(CloudError) as caught:
+        resolve(HUB, document)
+    message = caught.value.message
+    assert "https://adfs.local.azurestack.external/adfs" in message
+    assert "host adfs.local.azurestack.external" in message
+    assert "trusted_login_hosts" in message and "ARCML_TRUSTED_LOGIN_HOSTS" in message
+    assert "\n" not in message
+
+    cloud = resolve(HUB, document, Trust.from_params({"trusted_login_hosts": ["ADFS.local.azurestack.external"]}))
+    assert cloud.login_endpoint == "https://adfs.local.azurestack.external/adfs"
+
+
+def test_trust_is_read_from_the_options_lower_cased():
+    trust = Trust.from_params({"trusted_login_hosts": [" ADFS.Example. "], "trusted_audience_hosts": None})
+    assert trust == Trust(login_hosts=("adfs.example",), audience_hosts=())
+
+
+def test_a_login_endpoint_on_a_foreign_host_is_refused_before_anything_is_sent():
+    document = metadata(authentication={"loginEndpoint": "https://login.evil.example/", "audiences": [SANDBOX + "/"]})
+    with pytest.raises(CloudError) as caught:
+        resolve(SANDBOX, document)
+    message = caught.value.message
+    assert message.startswith(f"Refusing cloud_environment {SANDBOX}: its metadata (")
+    assert "login endpoint https://login.evil.example on host login.evil.example" in message
+    assert "neither the ARM host 127.0.0.1 nor a Microsoft Entra ID login host" in message
+    assert "no secret or token was sent" in message
+
+
+def test_a_login_endpoint_on_the_arm_host_needs_no_option():
+    cloud = resolve(SANDBOX, metadata())
+    assert cloud.login_endpoint == "https://127.0.0.1:8443/login"
+
+
+@pytest.mark.parametrize(
+    "audience",
+    [
+        "https://graph.microsoft.com/",
+        "https://vault.azure.net",
+        "https://management.core.windows.net/",
+        "https://management.azure.com/",
+        "https://management.core.windows.net/81ad4e2b-2b4b-4a8c-9a3f-7f0b6d1c2e3f",
+        "https://management.core.usgovcloudapi.net/",
+        "https://storage.azure.com/",
+        "https://api.contoso.example/",
+    ],
+)
+def test_an_entra_token_for_another_service_is_never_asked_for(audience):
+    document = hub_document("https://login.microsoftonline.com/", audience)
+    with pytest.raises(CloudError) as caught:
+        resolve(HUB, document)
+    message = caught.value.message
+    assert f"audience {audience}" in message
+    assert "trusted_audience_hosts" in message and "ARCML_TRUSTED_AUDIENCE_HOSTS" in message
+    assert "no token was requested" in message
+
+
+def test_an_entra_audience_on_the_arm_host_or_trusted_is_accepted():
+    assert resolve(HUB, hub_document("https://login.microsoftonline.us/", HUB + "/")).arm_scope == HUB + "/.default"
+    proxied = hub_document("https://login.microsoftonline.com/", "https://management.core.windows.net/")
+    trust = Trust(audience_hosts=("management.core.windows.net",))
+    assert resolve(HUB, proxied, trust).arm_scope == "https://management.core.windows.net/.default"
+
+
+def test_the_cloud_s_own_login_endpoint_may_name_any_https_audience():
+    # The sandbox: its login endpoint shares the ARM origin, its audience is an identifier of its own.
+    document = metadata(authentication={"loginEndpoint": SANDBOX, "audiences": ["https://management.sandbox.local/"]})
+    assert resolve(SANDBOX, document).arm_scope == "https://management.sandbox.local/.default"
+
+
+@pytest.mark.parametrize(
+    "audience", ["http://127.0.0.1:8443/", "api://81ad4e2b", "81ad4e2b-2b4b-4a8c-9a3f-7f0b6d1c2e3f"]
+)
+def test_an_audience_that_is_not_an_https_url_is_refused(audience):
+    document = metadata(authentication={"loginEndpoint": SANDBOX, "audiences": [audience]})
+    with pytest.raises(CloudError, match="audiences' entry that is not an https URL"):
+        resolve(SANDBOX, document)

@@ -324,3 +324,271 @@ def test_a_pinned_managed_identity_that_is_not_there_is_unavailable(fake_credent
     with pytest.raises(AzureCredentialsError) as caught:
         authenticate(plan, absent, CLOUD)
     assert caught.value.message.startswith(f"Azure credentials unavailable: managed identity (client id {CLIENT})")
+
+
+# User accounts (AWX's username/password Azure credential, azure.azcollection's ad_user/password) and the
+# credentials file profile (~/.azure/credentials).
+
+USER = "ops@contoso.onmicrosoft.com"
+PASSWORD = "Pa55~word.for-ops"
+CLI_CLIENT = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+class FakeUserEntra:
+    """Entra ID for the resource owner password credentials grant, as MSAL drives it.
+
+    MSAL asks the user realm first (GET /common/userrealm/{user}), then posts grant_type=password. `error` is
+    (AADSTS code, description) to answer the token request with, HTTP 400 invalid_grant as Entra does.
+    """
+
+    def __init__(self, make_reply, error=None):
+        self.reply = make_reply
+        self.error = error
+        self.token_requests = []
+        self.token_urls = []
+        self.realm_requests = []
+
+    def __call__(self, request):
+        login, path = CLOUD.login_endpoint, request.url[len(CLOUD.login_endpoint) :]
+        if path.startswith("/common/userrealm/"):
+            self.realm_requests.append(request.url)
+            return self.reply(200, {"ver": "1.0", "account_type": "Managed", "domain_name": "contoso.onmicrosoft.com"})
+        tenant = path.split("/")[1]
+        if path.endswith("/.well-known/openid-configuration"):
+            base = f"{login}/{tenant}"
+            return self.reply(200, {"token_endpoint": f"{base}/oauth2/v2.0/token", "issuer": f"{base}/v2.0",
+                                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize"})  # fmt: skip
+        assert request.method == "POST" and path.endswith("/oauth2/v2.0/token"), request.url
+        form = dict(request.data)
+        self.token_requests.append(form)
+        self.token_urls.append(request.url)
+        if self.error:
+            code, description = self.error
+            body = {"error": "invalid_grant", "error_description": f"AADSTS{code}: {description}\r\nTrace ID: 1f2e",
+                    "error_codes": [code]}  # fmt: skip
+            return self.reply(400, body)
+        claims = {"iss": f"{login}/{TENANT}/v2.0", "aud": form["client_id"], "tid": TENANT, "oid": "0a1b", "sub": "s",
+                  "preferred_username": form["username"], "exp": 4102444800, "iat": 1700000000}  # fmt: skip
+        return self.reply(200, {
+            "token_type": "Bearer", "expires_in": 3599, "access_token": "user-token", "refresh_token": "rt",
+            "id_token": f"{_b64({'alg': 'none'})}.{_b64(claims)}.",
+            "client_info": _b64({"uid": "0a1b", "utid": TENANT}),
+        })  # fmt: skip
+
+
+@pytest.fixture
+def user_entra(make_reply, make_transport):
+    """sign_in(params, environ, error=None) -> (plan, entra): plan, build and authenticate against FakeUserEntra."""
+
+    def sign_in(params, environ, error=None):
+        entra = FakeUserEntra(make_reply, error)
+        plan = plan_credentials(params, environ)
+        credential = build_credential(plan, CLOUD, transport=make_transport(entra))
+        authenticate(plan, credential, CLOUD)
+        return plan, entra
+
+    return sign_in
+
+
+def test_awx_username_and_password_sign_in_with_the_password_grant(user_entra):
+    environ = {"AZURE_AD_USER": USER, "AZURE_PASSWORD": PASSWORD, "AZURE_SUBSCRIPTION_ID": "s"}
+    plan, entra = user_entra({}, environ)
+    (sent,) = entra.token_requests
+    assert sent["grant_type"] == "password"
+    assert (sent["username"], sent["password"]) == (USER, PASSWORD)
+    assert sent["client_id"] == CLI_CLIENT
+    assert "https://management.sandbox.local/.default" in sent["scope"].split()
+    assert "client_secret" not in sent
+    assert entra.token_urls[0] == f"{CLOUD.login_endpoint}/organizations/oauth2/v2.0/token"
+    assert plan.method == "user" and plan.secrets == [PASSWORD]
+    assert plan.describe() == (
+        f"user {USER} with password from environment (AZURE_AD_USER, AZURE_PASSWORD) (tenant organizations, "
+        f"client id {CLI_CLIENT})"
+    )
+
+
+def test_ad_user_and_password_options_with_tenant_and_client_id(user_entra):
+    params = {"ad_user": USER, "password": PASSWORD, "tenant": TENANT, "client_id": CLIENT}
+    plan, entra = user_entra(params, {})
+    assert entra.token_requests[0]["client_id"] == CLIENT
+    assert entra.token_urls[0] == f"{CLOUD.login_endpoint}/{TENANT}/oauth2/v2.0/token"
+    assert plan.user.origin == "module options"
+
+
+def test_a_wrong_password_is_rejected_naming_the_user_but_not_the_password(user_entra):
+    with pytest.raises(AzureCredentialsError) as caught:
+        user_entra({}, {"AZURE_AD_USER": USER, "AZURE_PASSWORD": PASSWORD}, error=(50126, "Error validating "
+                   "credentials due to invalid username or password."))  # fmt: skip
+    message = caught.value.message
+    assert message.startswith(f"Azure rejected the credentials: user {USER} with password from environment")
+    assert "AADSTS50126" in message and "Check the user name, password, tenant" in message
+    assert PASSWORD not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("code", [50076, 50079, 50158])
+def test_an_mfa_answer_says_to_use_a_service_principal(user_entra, code):
+    description = (
+        "Due to a configuration change made by your administrator, or because you moved to a new location, you "
+        "must use multi-factor authentication to access 'https://management.sandbox.local/'."
+    )
+    with pytest.raises(AzureCredentialsError) as caught:
+        user_entra({"ad_user": USER, "password": PASSWORD}, {}, error=(code, description))
+    message = caught.value.message
+    assert message.startswith(f"Azure requires multifactor authentication of user {USER} (AADSTS{code})")
+    assert "mandatory MFA" in message and "service principal" in message and "AWX" in message
+    assert "rejected the credentials" not in message
+    assert PASSWORD not in message and "\n" not in message
+
+
+def test_only_a_user_in_the_environment_is_a_user_plan_not_managed_identity_then_cli():
+    # Before user accounts were supported this fell through to managed identity and the CLI.
+    plan = plan_credentials({}, {"AZURE_AD_USER": USER, "AZURE_PASSWORD": PASSWORD})
+    assert plan.method == "user"
+
+
+def test_service_principals_come_before_user_accounts():
+    environ = {**ALL_SOURCES["environ"], "AZURE_AD_USER": USER, "AZURE_PASSWORD": PASSWORD}
+    assert plan_credentials({"ad_user": USER, "password": "p"}, environ).service_principal.secret == "from-awx"
+    user_only = {"AZURE_AD_USER": USER, "AZURE_PASSWORD": PASSWORD}
+    assert plan_credentials({"ad_user": "a@b.c", "password": "p"}, user_only).user.username == "a@b.c"
+    assert plan_credentials({"auth_source": "env", "ad_user": "a@b.c", "password": "p"}, user_only).user.password == (
+        PASSWORD
+    )
+    assert plan_credentials({"auth_source": "parameters", "ad_user": "a@b.c", "password": "p"}, {}).method == "user"
+
+
+@pytest.mark.parametrize(
+    ("params", "environ", "named"),
+    [
+        ({"ad_user": USER}, {}, "Incomplete user credentials in module options: password not set"),
+        ({"password": PASSWORD}, {}, "ad_user not set"),
+        ({}, {"AZURE_PASSWORD": PASSWORD}, "AZURE_AD_USER not set"),
+        (ALL_SOURCES["params"], {"AZURE_AD_USER": USER}, "AZURE_PASSWORD not set"),
+    ],
+)
+def test_a_half_configured_user_is_an_error_even_when_a_principal_would_win(params, environ, named):
+    with pytest.raises(AzureCredentialsError) as caught:
+        plan_credentials(params, environ)
+    assert named in caught.value.message
+    assert PASSWORD not in caught.value.message
+
+
+def test_no_credentials_lists_every_supported_type(fake_credential):
+    from azure.identity import CredentialUnavailableError
+
+    plan = plan_credentials({}, {})
+    with pytest.raises(AzureCredentialsError) as caught:
+        authenticate(plan, fake_credential(CredentialUnavailableError("no managed identity")), CLOUD)
+    message = caught.value.message
+    assert "environment AZURE_AD_USER + AZURE_PASSWORD" in message
+    assert "credentials file" in message
+    assert "ad_user and password" in message and "service principal" in message
+
+
+PROFILES = f"""\
+[default]
+subscription_id = 6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b
+client_id = {CLIENT}
+secret = file-secret%with-percent
+tenant = {TENANT}
+
+[ops]
+subscription_id = 0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d
+ad_user = {USER}
+password = {PASSWORD}
+cloud_environment = AzureUSGovernment
+
+[cert]
+client_id = {CLIENT}
+tenant = {TENANT}
+x509_certificate_path = /sp.pem
+thumbprint = 00ff
+"""
+
+
+class Home:
+    def __init__(self, path):
+        self.path = path
+        self.credentials = path / ".azure" / "credentials"
+
+    def write(self, text=PROFILES):
+        self.credentials.parent.mkdir(exist_ok=True)
+        self.credentials.write_text(text)
+        return self.credentials
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """HOME pointed at an empty directory; .write(text) puts text into ~/.azure/credentials."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return Home(tmp_path)
+
+
+def test_the_default_profile_is_used_when_nothing_else_is_configured(home):
+    path = home.write()
+    plan = plan_credentials({}, {})
+    assert plan.service_principal.secret == "file-secret%with-percent"
+    assert plan.service_principal.origin == f"credentials file {path} [default]"
+    assert plan.subscription_id == "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    assert plan.secrets == ["file-secret%with-percent"]
+
+
+def test_a_named_profile_wins_and_carries_its_subscription_and_cloud(home):
+    home.write()
+    for params, environ in (({"profile": "ops"}, ALL_SOURCES["environ"]), ({}, {"AZURE_PROFILE": "ops"})):
+        plan = plan_credentials(params, environ)
+        assert (plan.method, plan.user.username, plan.user.password) == ("user", USER, PASSWORD)
+        assert plan.subscription_id == "0b7c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d"
+        assert plan.cloud_environment == "AzureUSGovernment"
+    pinned = plan_credentials({"auth_source": "credential_file"}, ALL_SOURCES["environ"])
+    assert pinned.service_principal.secret == "file-secret%with-percent"
+
+
+def test_the_default_profile_comes_after_principals_and_users(home):
+    home.write()
+    assert plan_credentials({}, ALL_SOURCES["environ"]).service_principal.secret == "from-awx"
+    assert plan_credentials({}, {"AZURE_AD_USER": USER, "AZURE_PASSWORD": "env-pass"}).user.password == "env-pass"
+
+
+@pytest.mark.parametrize(
+    ("params", "write", "message"),
+    [
+        ({"profile": "ops"}, False, "Azure credentials file {path} not found, but profile 'ops' is asked for"),
+        ({"auth_source": "credential_file"}, False, "Azure credentials file {path} not found"),
+        ({"profile": "prod"}, True, "Profile [prod] not found in Azure credentials file {path} (it has: default, ops"),
+        ({"profile": "cert"}, True, "holds no credentials it can use: set client_id, secret and tenant, or ad_user"),
+    ],
+)
+def test_a_named_profile_that_is_not_there_is_one_clear_line(home, params, write, message):
+    path = home.credentials
+    if write:
+        home.write()
+    with pytest.raises(AzureCredentialsError) as caught:
+        plan_credentials(params, {})
+    assert message.format(path=path) in caught.value.message
+    assert "\n" not in caught.value.message
+
+
+def test_a_profile_with_a_certificate_names_what_is_not_read(home):
+    home.write()
+    with pytest.raises(AzureCredentialsError, match=r"It holds x509_certificate_path, thumbprint, which hci\.arc_ml"):
+        plan_credentials({"profile": "cert"}, {})
+
+
+def test_an_unparsable_credentials_file_never_quotes_its_lines(home):
+    home.write(f"[default]\nsecret = {PASSWORD}\nthis line has no equals {PASSWORD}\n")
+    with pytest.raises(AzureCredentialsError) as caught:
+        plan_credentials({}, {})
+    assert "Cannot parse Azure credentials file" in caught.value.message
+    assert "line 3" in caught.value.message
+    assert PASSWORD not in caught.value.message
+
+
+def test_no_file_and_nothing_else_is_managed_identity_then_cli(home):
+    plan = plan_credentials({}, {})
+    assert plan.method == "ambient"
+    assert f"credentials file {home.credentials} [default]" in plan.tried

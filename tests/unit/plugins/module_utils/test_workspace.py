@@ -190,3 +190,15 @@ def test_a_config_file_name_that_would_change_the_request_path_is_refused(tmp_pa
     with pytest.raises(WorkspaceConfigError) as failed:
         read_config_file(path)
     assert f"{key} in {path} {value!r}" in str(failed.value) or f"{key} {value!r}" in str(failed.value)
+
+
+def test_a_credentials_file_profiles_subscription_names_the_workspace_when_the_option_is_unset():
+    profile_subscription = "5c1e8b7e-0000-4000-8000-00000000cafe"
+    params = {"workspace_name": "mlw-fleet", "resource_group": "rg-ml", "subscription_id": None}
+    workspace = workspace_from_params(params, subscription_id=profile_subscription)
+    assert workspace.subscription_id == profile_subscription
+    explicit = dict(params, subscription_id="11111111-2222-4333-8444-555555555555")
+    assert (
+        workspace_from_params(explicit, subscription_id=profile_subscription).subscription_id
+        == explicit["subscription_id"]
+    )
