@@ -295,6 +295,90 @@ extension:
       inferenceRouterServiceType: LoadBalancer
       clusterPurpose: DevTest
     configuration_protected_setting_keys: [relayServerConnectionString, relayserver.relayConnectionString]
+  contains:
+    id:
+      description: The ARM id of the extension.
+      type: str
+      returned: when the extension exists
+      sample: /subscriptions/.../connectedClusters/hci-seattle/providers/Microsoft.KubernetesConfiguration/extensions/x
+    name:
+      description: The extension's name.
+      type: str
+      returned: when the extension exists
+    extension_type:
+      description: The extension type.
+      type: str
+      returned: when the extension exists
+      sample: microsoft.flux
+    scope:
+      description: V(cluster) or V(namespace).
+      type: str
+      returned: when the extension exists
+    release_namespace:
+      description: The release namespace, for cluster scope.
+      type: str
+      returned: when the extension exists
+    target_namespace:
+      description: The target namespace, for namespace scope.
+      type: str
+      returned: when the extension exists
+    auto_upgrade_minor_version:
+      description: Whether the extension upgrades its minor version by itself.
+      type: bool
+      returned: when the extension exists
+    release_train:
+      description: The release train.
+      type: str
+      returned: when the extension exists
+    version:
+      description: The pinned version, if any.
+      type: str
+      returned: when the extension exists
+    current_version:
+      description: The installed version, once installed.
+      type: str
+      returned: when the extension exists
+      sample: 1.14.1
+    provisioning_state:
+      description: C(Creating), C(Updating), C(Deleting), C(Succeeded), C(Failed) or C(Canceled).
+      type: str
+      returned: when the extension exists
+      sample: Succeeded
+    configuration_settings:
+      description: >-
+        The configuration settings (without C(hciArcMlProtectedSettingsFingerprint), the setting earlier
+        versions of this collection wrote; see O(hci.arc_ml.cluster_extension#module:protected_settings_update)).
+      type: dict
+      returned: when the extension exists
+    configuration_protected_setting_keys:
+      description: The keys of the protected settings (their values are never returned by Azure).
+      type: list
+      elements: str
+      returned: when the extension exists
+    protected_settings_fingerprint:
+      description: >-
+        Whether the extension still holds C(hciArcMlProtectedSettingsFingerprint), the fingerprint setting
+        earlier versions of this collection wrote; the module no longer writes it, and removes it (see
+        O(hci.arc_ml.cluster_extension#module:protected_settings_update)).
+      type: bool
+      returned: when the extension exists
+    error:
+      description: Azure's error for a failed extension (code, message), else null.
+      type: dict
+      returned: when the extension exists
+    statuses:
+      description: Status messages reported by the extension.
+      type: list
+      elements: dict
+      returned: when the extension exists
+    identity_principal_id:
+      description: The principal id of the extension's system-assigned identity, if any.
+      type: str
+      returned: when the extension exists
+    is_system_extension:
+      description: Whether it is a system extension.
+      type: bool
+      returned: when the extension exists
 changes:
   description: One line per difference applied (or, in check mode, to apply). Protected values are never shown.
   returned: always

@@ -21,7 +21,9 @@ description:
     Azure allows it and a full PUT that keeps the existing public key otherwise. A helm release of the agents
     that is not C(deployed) (for example C(failed)) is repaired, not reported as fine.
   - An AKS cluster enabled by Azure Arc (C(kind=ProvisionedCluster)) is connected by the platform. The module
-    reports it and changes nothing, never runs helm on it and refuses to disconnect it.
+    reports it and changes nothing and never runs helm on it. With O(state=absent) it skips the cluster
+    (C(changed=false), a warning and C(msg) saying AKS Arc owns it) where C(az connectedk8s delete) refuses it, so a
+    teardown still removes the rest; C(az aksarc delete) deletes such a cluster.
   - O(state=absent) deletes the Azure resource first, then uninstalls the agents, then waits for the namespaces
     C(azure-arc) and C(azure-arc-release) to go. Like C(az connectedk8s delete), it removes the Arc CRDs only with
     O(force=true); without it they stay in the cluster.

@@ -499,16 +499,31 @@ class Onboarding:
 
     # state=absent
 
+    def skip_platform_managed(self, resource):
+        """state=absent on an AKS Arc cluster: nothing to do here, reported as skipped, not failed.
+
+        az connectedk8s delete refuses a ProvisionedCluster ("Deleting a Provisioned Cluster is not supported from
+        the Connected Cluster CLI. Please use the 'az aksarc delete' CLI command."), whose Arc connection the AKS Arc
+        platform owns and removes with the cluster:
+        https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
+        Skipping lets a teardown still detach the compute and remove the extensions of such a cluster.
+        """
+        module = self.module
+        module.result["connected_cluster"] = _arc_resource.summary(resource)
+        module.set_diff(_arc_resource.diff_view(resource), _arc_resource.diff_view(resource))
+        module.result["msg"] = (
+            f"Skipped: connected cluster {self.name} in resource group {self.resource_group} is owned by AKS Arc "
+            "(kind ProvisionedCluster), which keeps it connected; delete the cluster with az aksarc delete to end it."
+        )
+        module.warn(module.result["msg"])
+
     def disconnect(self):
         """state=absent: delete the ARM resource, then remove the agents that are this resource's."""
         module = self.module
         resource = self.arm.get_or_none(self.path, _arc_resource.API_VERSION)
         if _arc_resource.is_provisioned(resource):
-            raise ArcMLError(
-                f"Connected cluster {self.name} in resource group {self.resource_group} is an AKS cluster enabled by "
-                "Azure Arc (kind ProvisionedCluster), which the platform manages: it is not disconnected here. "
-                "Delete it with az aksarc delete or the Azure portal."
-            )
+            self.skip_platform_managed(resource)
+            return
         cluster = None
         try:
             cluster = self.cluster()

@@ -24,13 +24,18 @@ CLUSTER_API_VERSIONS = {"connectedClusters": "2024-01-01", "managedClusters": "2
 LINUX_SELECTOR = "kubernetes.io/os=linux"
 
 
-def read_cluster(arm, ref):
-    """ClusterFacts for an _extension.ClusterRef; a missing cluster is an error that says what to do."""
+def read_cluster(arm, ref, required=True):
+    """ClusterFacts for an _extension.ClusterRef; a missing cluster is an error that says what to do.
+
+    With `required` false a missing cluster is None (check mode, where an earlier task only planned to connect it).
+    """
     try:
         cluster = arm.get(ref.path, CLUSTER_API_VERSIONS[ref.cluster_type]) or {}
     except AzureApiError as exc:
         if exc.status != 404:
             raise
+        if not required:
+            return None
         request = f" (x-ms-request-id: {exc.request_id})" if exc.request_id else ""
         hint = (
             "connect it to Azure Arc first (hci.arc_ml.connected_cluster)"

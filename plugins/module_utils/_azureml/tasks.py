@@ -106,6 +106,32 @@ def protected_reason(relay_result):
     return None
 
 
+def plan_before_the_cluster(module, client, configured):
+    """Check mode on a cluster Azure does not have yet: an earlier task of the play (connected_cluster) only planned
+    to connect it. The settings derived from the cluster (location, nodes, Relay) cannot be known, so the install is
+    reported with the settings the task asks for; a run outside check mode still fails on the missing cluster.
+    """
+    ref = client.cluster
+    after = "after the cluster is connected" if ref.cluster_type == "connectedClusters" else "after the cluster exists"
+    module.act(f"install extension {client.name} ({after})")
+    if _azureml_settings.needs_relay(configured, ref.cluster_type):
+        module.act(f"find or create the Azure Relay of extension {client.name} ({after})")
+    module.result.update(extension={}, changes=["created"], relay={})
+    module.result["msg"] = (
+        f"The cluster {ref.describe()} is not in Azure yet (check mode): {client.name} would be installed {after}."
+    )
+    module.set_diff(
+        before={},
+        after={
+            "name": client.name,
+            "extension_type": EXTENSION_TYPE,
+            "release_namespace": _azureml_rules.RELEASE_NAMESPACE,
+            "configuration_settings": dict(configured.settings),
+            "configuration_protected_settings": sorted(configured.protected),
+        },
+    )
+
+
 def ensure_azureml(module):
     """azureml_extension: install, update or remove the Azure ML extension (and find or create its Relay)."""
     params = module.params
@@ -138,7 +164,10 @@ def ensure_azureml(module):
     client = extension_client(module, params["name"])
     task = ExtensionTask(module, client, params["protected_settings_update"])
     current = task.current()
-    cluster = read_cluster(client.arm, client.cluster)
+    cluster = read_cluster(client.arm, client.cluster, required=not module.check_mode)
+    if cluster is None:
+        plan_before_the_cluster(module, client, configured)
+        return
     if cluster.cluster_type == "connectedClusters" and cluster.connectivity not in (None, "Connected"):
         module.warn(
             f"The cluster {client.cluster.describe()} is {cluster.connectivity}, not Connected: its agents may not "

@@ -545,8 +545,9 @@ def test_provisioned_cluster_is_reported_connected_and_never_touched(arc_sandbox
     assert result["detected"] == "platform_managed"
     assert result["connected_cluster"]["platform_managed"] is True
     assert result["connected_cluster"]["connectivity_status"] == "Connected"
-    message = failure_message(run, 1)
-    assert "ProvisionedCluster" in message and "az aksarc delete" in message
+    skipped = ok(run, 1)
+    assert skipped["changed"] is False and skipped["actions"] == []
+    assert skipped["msg"].startswith("Skipped: ") and "owned by AKS Arc" in skipped["msg"]
     assert task_writes(arc_sandbox, mark) == [[], []]
     assert helm_recorder.commands() == []
     assert view.release() == release

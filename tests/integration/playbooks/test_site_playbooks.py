@@ -142,9 +142,19 @@ def test_a_failing_site_does_not_stop_the_other(fleet, tmp_path):
     assert "Traceback" not in run.output
 
 
+def test_teardown_without_confirmation_deletes_nothing(fleet, tmp_path):
+    _, _, admin = fleet
+    mark = admin.last_seq()
+    run = play(fleet, tmp_path, "teardown.yml")
+    assert run.rc != 0
+    assert "Nothing was changed: confirm with -e arcml_teardown_confirm=yes" in run.output
+    assert "pb-linux" in run.output and "pb-mixed" in run.output
+    assert arm_writes(admin, mark) == [] and len(admin.clusters()) == 2
+
+
 def test_teardown_removes_everything(fleet, tmp_path):
     directory, env, admin = fleet
-    run = play(fleet, tmp_path, "teardown.yml")
+    run = play(fleet, tmp_path, "teardown.yml", "-e", "arcml_teardown_confirm=yes")
     assert run.rc == 0, run.output[-3000:]
     assert admin.clusters() == []
     arm = ArmSession(env)
@@ -156,5 +166,5 @@ def test_teardown_removes_everything(fleet, tmp_path):
     namespaces = {n["metadata"]["name"] for n in api.get("/api/v1/namespaces")["items"]}
     assert not namespaces & {"azure-arc", "azure-arc-release", "azureml"}, namespaces
     assert not api.get("/api/v1/nodes/pbm-win-1")["spec"].get("taints")
-    again = play(fleet, tmp_path, "teardown.yml")
+    again = play(fleet, tmp_path, "teardown.yml", "-e", "arcml_teardown_confirm=yes")
     assert all(r["changed"] == 0 for r in recap(again.output).values()), recap(again.output)

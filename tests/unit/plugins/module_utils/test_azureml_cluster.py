@@ -78,3 +78,11 @@ def test_cordoned_nodes_do_not_count():
     nodes.append({"spec": {}})
     nodes.append({})
     assert schedulable_linux_nodes(nodes) == 4
+
+
+def test_a_missing_cluster_is_none_when_not_required():
+    # Check mode on a new site: the connected cluster is only planned by the task before.
+    arm = FakeArm(error=AzureApiError("GET", "/x", 404, "ResourceNotFound", "not found"))
+    assert read_cluster(arm, ref(), required=False) is None
+    with pytest.raises(ArcMLError, match="does not exist in Azure"):
+        read_cluster(arm, ref())

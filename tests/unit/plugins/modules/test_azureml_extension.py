@@ -11,7 +11,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import setting
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import NOT_YET_CREATED
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import protected_reason, provide_relay, read_pem
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef, ExtensionClient
 from ansible_collections.hci.arc_ml.plugins.modules import azureml_extension
 
 KEY = (
@@ -220,3 +220,45 @@ def test_the_names_of_the_request_paths_are_checked_before_sign_in(capsys, optio
     assert result["failed"] is True and fragment in result["msg"], result["msg"]
     assert "not-a-guid" not in result["msg"] and "\n" not in result["msg"]
     assert result["changed"] is False and result["actions"] == []
+
+
+class NoClusterYet:
+    """An ARM without the connected cluster: the extension and the cluster both answer 404, and nothing is written."""
+
+    def __init__(self):
+        self.requests = []
+
+    def request(self, method, path, api_version):
+        self.requests.append((method, path))
+        raise AzureApiError(method, path, 404, "ResourceNotFound", "not found")
+
+    def get(self, path, api_version):
+        return self.request("GET", path, api_version)
+
+
+@pytest.fixture
+def no_cluster_yet(monkeypatch):
+    arm = NoClusterYet()
+    cluster = ClusterRef("sub", "rg-site-1", "connectedClusters", "site-1")
+    monkeypatch.setattr(
+        tasks, "extension_client", lambda module, name: ExtensionClient(arm, cluster, name), raising=True
+    )
+    return arm
+
+
+def test_check_mode_on_a_cluster_not_connected_yet_plans_the_install(capsys, no_cluster_yet):
+    result = run_azureml(capsys, training=True, _ansible_check_mode=True, _ansible_diff=True)
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True
+    assert result["actions"] == [
+        "install extension azureml (after the cluster is connected)",
+        "find or create the Azure Relay of extension azureml (after the cluster is connected)",
+    ]
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["extension_type"] == tasks.EXTENSION_TYPE
+    assert {method for method, _path in no_cluster_yet.requests} == {"GET"}
+
+
+def test_outside_check_mode_a_missing_cluster_stays_an_error(capsys, no_cluster_yet):
+    result = run_azureml(capsys, training=True)
+    assert result["failed"] is True and "does not exist in Azure" in result["msg"]
+    assert {method for method, _path in no_cluster_yet.requests} == {"GET"}

@@ -401,7 +401,7 @@ def test_a_connected_cluster_is_left_alone(world, capsys):
     assert world.events == ["helm list"]
 
 
-def test_a_provisioned_cluster_is_never_looked_into_or_disconnected(world, capsys):
+def test_a_provisioned_cluster_is_never_looked_into_and_its_disconnect_is_skipped(world, capsys):
     world.resource = {"id": CLUSTER, "name": "site-1", "location": "eastus", "kind": "ProvisionedCluster",
                       "properties": {"connectivityStatus": "Connected", "agentPublicKeyCertificate": ""}}  # fmt: skip
 
@@ -409,7 +409,9 @@ def test_a_provisioned_cluster_is_never_looked_into_or_disconnected(world, capsy
     absent = run(capsys, world, state="absent")
 
     assert present["changed"] is False and present["detected"] == "platform_managed"
-    assert absent["failed"] is True and "az aksarc delete" in absent["msg"]
+    assert absent.get("failed") is not True and absent["changed"] is False and absent["actions"] == []
+    assert absent["msg"].startswith("Skipped: ") and "owned by AKS Arc" in absent["msg"]
+    assert absent["msg"] in str(absent["warnings"]) and absent["connected_cluster"]["platform_managed"] is True
     assert world.events == [] and world.cluster_made is False
 
 

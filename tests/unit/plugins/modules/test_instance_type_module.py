@@ -133,3 +133,13 @@ def test_without_the_crd_present_fails_and_absent_changes_nothing(server, capsys
     absent = run(capsys, name="small", state="absent")
     assert not absent.get("failed") and absent["changed"] is False and absent["actions"] == []
     assert absent["msg"] == "There is no InstanceType small: the cluster has no InstanceType resources."
+
+
+def test_check_mode_without_the_crd_plans_the_create_after_the_extension(server, capsys):
+    # Check mode on a new site: the Azure ML extension that installs the CRD is only planned by the task before.
+    server.crd = False
+    preview = run(capsys, name="small", _ansible_check_mode=True, _ansible_diff=True, **SMALL)
+    assert not preview.get("failed") and preview["changed"] is True
+    assert preview["actions"] == ["create instance type small (after the Azure ML extension is installed)"]
+    assert preview["diff"]["before"] == {} and preview["diff"]["after"]["spec"]["resources"]["limits"]["cpu"] == "2"
+    assert server.writes == []
