@@ -32,7 +32,11 @@ import os
 from dataclasses import dataclass, field
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional, one_line
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.scratch import scratch_directory, write_private_file
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.scratch import (
+    private_directory,
+    scratch_directory,
+    write_private_file,
+)
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 SERVICE_ACCOUNT_TOKEN = SERVICE_ACCOUNT_DIR + "/token"
@@ -197,9 +201,9 @@ class KubeConnection:
         Written once, and again should the file have gone (a temp cleaner may empty /tmp during a long run).
         """
         if self._path is None or not os.path.isfile(self._path):
-            directory = scratch_directory()
+            # A directory of its own: a name made from the object (id()) could be reused by a later connection.
             self._path = write_private_file(
-                os.path.join(directory, f"kubeconfig-{os.getpid()}-{id(self)}.json"), json.dumps(self.document)
+                os.path.join(private_directory("kube-"), "kubeconfig.json"), json.dumps(self.document)
             )
         return self._path
 

@@ -147,7 +147,7 @@ def test_values_and_the_connections_kubeconfig_are_private_files(fake_helm, tmp_
     assert not os.path.exists(values_file["path"])
     assert not os.path.exists(os.path.dirname(values_file["path"]))
     assert kubeconfig["path"] == connection.kubeconfig_path()
-    assert os.path.dirname(os.path.dirname(values_file["path"])) == os.path.dirname(kubeconfig["path"])
+    assert os.path.dirname(os.path.dirname(values_file["path"])) == os.path.dirname(os.path.dirname(kubeconfig["path"]))
 
 
 def test_files_are_removed_when_helm_fails_too(fake_helm, tmp_path):

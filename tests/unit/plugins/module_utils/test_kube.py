@@ -322,7 +322,7 @@ def test_the_kubeconfig_file_is_private_and_in_the_private_scratch_directory(kub
     connection = KubeConnection.from_params({"kubeconfig": kubeconfig, "context": "site1-admin"}, {})
     path = connection.kubeconfig_path()
     assert path == connection.kubeconfig_path()  # written once
-    assert os.path.dirname(path) == scratch.scratch_directory()
+    assert os.path.dirname(os.path.dirname(path)) == scratch.scratch_directory()
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
     with open(path) as handle:
@@ -353,12 +353,11 @@ def test_inline_kubeconfig_files_are_removed_on_exit_and_on_termination(ending):
         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)),
     )
     path = process.stdout.readline().strip()
-    assert path and os.path.dirname(path).startswith(
-        os.path.join(os.path.dirname(os.path.dirname(path)), "hci-arc-ml-")
-    )
+    scratch_dir = os.path.dirname(os.path.dirname(path))
+    assert path and os.path.basename(scratch_dir).startswith("hci-arc-ml-")
     if ending != "exit":
         assert os.path.exists(path)
         process.send_signal(getattr(signal, ending))
     returncode = process.wait(timeout=30)
-    assert not os.path.exists(os.path.dirname(path))
+    assert not os.path.exists(scratch_dir)
     assert returncode == (0 if ending == "exit" else -getattr(signal, ending))
