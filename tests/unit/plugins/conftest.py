@@ -184,3 +184,42 @@ def ansible_process(monkeypatch):
     from ansible.module_utils import _internal
 
     monkeypatch.setattr(_internal, "is_controller", False)
+
+
+# The custom cloud the module tests sign in to: its ARM endpoint and its login endpoint.
+FAKE_ARM = "https://127.0.0.1:8443"
+FAKE_LOGIN = FAKE_ARM + "/login"
+
+
+@pytest.fixture
+def fake_azure(monkeypatch, make_transport, make_reply, fake_entra, fake_clock):
+    """Install a fake Azure behind every HTTP client and a fake clock behind every wait; return `install`.
+
+    `install(arm, reject=None)`: Entra ID (FakeEntra at FAKE_LOGIN, `reject` as it takes it) and the cloud's
+    metadata document answer their requests; every other request goes to `arm(request, make_reply)`. Returns arm.
+    """
+    monkeypatch.setattr(time, "monotonic", fake_clock)
+    monkeypatch.setattr(time, "sleep", fake_clock.sleep)
+    metadata = {
+        "name": "Sandbox",
+        "resourceManager": FAKE_ARM,
+        "authentication": {"loginEndpoint": FAKE_LOGIN, "audiences": ["https://management.sandbox.local/"]},
+    }
+
+    def install(arm, reject=None):
+        entra = fake_entra(login=FAKE_LOGIN, reject=reject)
+
+        def handle(request):
+            if entra.handles(request):
+                return entra(request)
+            if "/metadata/endpoints" in request.url:
+                return make_reply(200, metadata)
+            return arm(request, make_reply)
+
+        transport = make_transport(handle)
+        import azure.core.pipeline.transport as azure_transport
+
+        monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: transport)
+        return arm
+
+    return install

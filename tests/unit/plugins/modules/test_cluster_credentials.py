@@ -6,9 +6,7 @@ clock are fake.
 
 import base64
 import json
-import time
 
-import azure.core.pipeline.transport as azure_transport
 import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
@@ -78,35 +76,6 @@ class FakeArm:
             done = {"id": "/providers/x/op-1", "name": "op-1", "resourceId": INSTANCE, "status": "Succeeded"}
             return reply(200, self.status or dict(done, properties={"kubeconfigs": encoded(ADMIN_KUBECONFIG)}))
         raise AssertionError(f"unexpected {request.method} {path}")
-
-
-@pytest.fixture
-def fake_azure(monkeypatch, make_transport, make_reply, fake_entra, fake_clock):
-    monkeypatch.setattr(time, "monotonic", fake_clock)
-    monkeypatch.setattr(time, "sleep", fake_clock.sleep)
-
-    def install(arm):
-        entra = fake_entra(login=LOGIN)
-
-        def handle(request):
-            if entra.handles(request):
-                return entra(request)
-            if "/metadata/endpoints" in request.url:
-                return make_reply(
-                    200,
-                    {
-                        "name": "Sandbox",
-                        "resourceManager": ARM,
-                        "authentication": {"loginEndpoint": LOGIN, "audiences": ["https://management.sandbox.local/"]},
-                    },
-                )
-            return arm(request, make_reply)
-
-        transport = make_transport(handle)
-        monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: transport)
-        return arm
-
-    return install
 
 
 def run(capsys, no_log=True, **args):

@@ -2,9 +2,7 @@
 argument spec, the ARM pipeline, and which requests are sent (only the network and the clock are fake)."""
 
 import json
-import time
 
-import azure.core.pipeline.transport as azure_transport
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import default_compute_name
@@ -41,28 +39,6 @@ class FakeArm:
         if request.method == "GET":
             return reply(404, {"error": {"code": "NotFound", "message": f"{name} not found"}})
         return reply(400, {"error": {"code": "UserError", "message": "no write expected"}})
-
-
-@pytest.fixture
-def fake_azure(monkeypatch, make_transport, make_reply, fake_entra, fake_clock):
-    monkeypatch.setattr(time, "monotonic", fake_clock)
-    monkeypatch.setattr(time, "sleep", fake_clock.sleep)
-
-    def install(arm):
-        entra = fake_entra(login=LOGIN)
-
-        def handle(request):
-            if entra.handles(request):
-                return entra(request)
-            if "/metadata/endpoints" in request.url:
-                authentication = {"loginEndpoint": LOGIN, "audiences": ["https://management.sandbox.local/"]}
-                return make_reply(200, {"name": "Sandbox", "resourceManager": ARM, "authentication": authentication})
-            return arm(request, make_reply)
-
-        monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: make_transport(handle))
-        return arm
-
-    return install
 
 
 def run(capsys, **args):

@@ -5,9 +5,7 @@ only the network and the clock are fake.
 """
 
 import json
-import time
 
-import azure.core.pipeline.transport as azure_transport
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.modules import resource_provider
@@ -57,36 +55,6 @@ class FakeProviders:
 
     def writes(self):
         return [line for line in self.log if line.startswith("POST")]
-
-
-@pytest.fixture
-def fake_azure(monkeypatch, make_transport, make_reply, fake_entra, fake_clock):
-    """Install a fake Azure behind every HTTP client and a fake clock behind every wait; return a factory."""
-    monkeypatch.setattr(time, "monotonic", fake_clock)
-    monkeypatch.setattr(time, "sleep", fake_clock.sleep)
-
-    def install(providers, reject=None):
-        entra = fake_entra(login=LOGIN, reject=reject)
-
-        def handle(request):
-            if entra.handles(request):
-                return entra(request)
-            if "/metadata/endpoints" in request.url:
-                return make_reply(
-                    200,
-                    {
-                        "name": "Sandbox",
-                        "resourceManager": ARM,
-                        "authentication": {"loginEndpoint": LOGIN, "audiences": ["https://management.sandbox.local/"]},
-                    },
-                )
-            return providers(request, make_reply)
-
-        transport = make_transport(handle)
-        monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: transport)
-        return providers
-
-    return install
 
 
 def run(capsys, **args):

@@ -40,7 +40,6 @@ from ansible_collections.hci.arc_ml.plugins.modules import (
 from test_connected_cluster import onboarding_key, world  # noqa: F401  # pylint: disable=unused-import
 from test_instance_type_module import server  # noqa: F401  # pylint: disable=unused-import
 from test_node_taint import cluster  # noqa: F401  # pylint: disable=unused-import
-from test_resource_provider import fake_azure  # noqa: F401  # pylint: disable=unused-import
 
 MODULES_DIR = Path(__file__).resolve().parents[4] / "plugins" / "modules"
 MODULES = sorted(path.stem for path in MODULES_DIR.glob("*.py") if path.stem != "__init__")
@@ -200,30 +199,7 @@ def run_node_taint(request, capsys):
 
 
 def run_cluster_credentials(request, capsys):
-    # The fixture of test_cluster_credentials.py is called fake_azure like test_resource_provider.py's: install
-    # its fake Azure here from the fixtures that one is built on.
-    monkeypatch = request.getfixturevalue("monkeypatch")
-    make_reply = request.getfixturevalue("make_reply")
-    entra = request.getfixturevalue("fake_entra")(login=credentials_tests.LOGIN)
-    arm = credentials_tests.FakeArm()
-    metadata = {
-        "name": "Sandbox",
-        "resourceManager": credentials_tests.ARM,
-        "authentication": {
-            "loginEndpoint": credentials_tests.LOGIN,
-            "audiences": ["https://management.sandbox.local/"],
-        },
-    }
-
-    def handle(http_request):
-        if entra.handles(http_request):
-            return entra(http_request)
-        if "/metadata/endpoints" in http_request.url:
-            return make_reply(200, metadata)
-        return arm(http_request, make_reply)
-
-    transport = request.getfixturevalue("make_transport")(handle)
-    monkeypatch.setattr(azure_transport, "RequestsTransport", lambda **kwargs: transport)
+    request.getfixturevalue("fake_azure")(credentials_tests.FakeArm())
     return credentials_tests.run(capsys)
 
 
