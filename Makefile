@@ -32,7 +32,7 @@ TARGETS_SITES := tests/integration/targets/setup_sandbox/files/sites.yml
 # `make integration-targets TARGETS="node_taint ml_compute"` runs only those targets.
 TARGETS ?=
 
-.PHONY: help venv collection testbed demo demo-down molecule lint ruff ansible-lint changelog-lint sanity units integration integration-targets sandbox-units sandbox-tests test build clean bench reliability reliability-quick
+.PHONY: help venv collection testbed demo demo-down molecule lint ruff ansible-lint changelog-lint sanity units integration integration-targets sandbox-units sandbox-tests test build clean bench reliability reliability-quick browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -97,7 +97,18 @@ sanity: $(STAMP) ## ansible-test sanity from a copy at ansible_collections/hci/a
 units: $(STAMP) collection ## unit tests
 	@$(PY) tests/run_pytest.py units tests/unit
 
-integration: $(STAMP) collection testbed ## integration tests (Kubernetes testbed + Azure sandbox)
+# The report's screenshot test looks at the HTML in a real headless browser: Debian's chromium-headless-shell,
+# installed here when no Chromium is on PATH and the machine lets us (root with apt-get). ARCML_BROWSER names another.
+browser: ## a headless Chromium for the fleet report's screenshot test (Debian: chromium-headless-shell)
+	@if [ -n "$$ARCML_BROWSER" ] || command -v chromium-headless-shell chromium chromium-browser google-chrome >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "== installing chromium-headless-shell (Debian package)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q --no-install-recommends chromium-headless-shell >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends chromium-headless-shell >/dev/null; }; \
+	else echo "!! no headless Chromium: install Debian's chromium-headless-shell or set ARCML_BROWSER"; exit 1; fi
+
+integration: $(STAMP) collection testbed browser ## integration tests (Kubernetes testbed + Azure sandbox + headless browser)
 	@$(PY) tests/run_pytest.py integration tests/integration
 
 # The sandbox starts on its own sites file; env.sh is exported, and since ansible-test gives ansible-playbook a

@@ -54,6 +54,9 @@ def write_inventory(sites, sandbox_dir, contexts: dict) -> Path:
 def write_env(sandbox_dir, env: dict, testbed_bin) -> Path:
     """env.sh: `source` it and the modules, helm and kubectl talk to the sandbox."""
     path = Path(sandbox_dir) / "env.sh"
+    # site.yml records each site's last outcome under ARCML_STATE_DIR (playbooks/vars/paths.yml): in the
+    # sandbox's own directory, never in the user's ~/.local/state.
+    env = {**env, "ARCML_STATE_DIR": Path(sandbox_dir).resolve() / "state"}
     lines = ["# Written by `python -m sandbox up`. Source it: . " + shlex.quote(str(path))]
     lines += [f"export {key}={shlex.quote(str(value))}" for key, value in sorted(env.items())]
     lines.append(f'export PATH={shlex.quote(str(testbed_bin))}:"$PATH"')

@@ -24,6 +24,14 @@ options:
     description:
       - The resource group to look in. Without it (and without O(name)), the whole subscription.
     type: str
+  latest_agent_version:
+    description:
+      - Also ask the Arc configuration service of each cluster's region for the newest agent version it offers
+        (the version C(az connectedk8s connect) would install).
+      - Returned as RV(connected_clusters[].latest_agent_version).
+      - One request per region. A region whose service cannot be read gives null and a warning.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - hci.arc_ml.azure_auth
   - hci.arc_ml.attributes
@@ -43,6 +51,13 @@ EXAMPLES = r"""
 - name: Fail unless it is connected
   ansible.builtin.assert:
     that: arc.connected_clusters[0].connectivity_status == 'Connected'
+
+- name: Compare the agents with the newest version Azure offers
+  hci.arc_ml.connected_cluster_info:
+    name: hci-site-07
+    resource_group: rg-hci-clusters
+    latest_agent_version: true
+  register: arc_versions
 
 - name: Every connected cluster in the subscription
   hci.arc_ml.connected_cluster_info:
@@ -129,6 +144,13 @@ connected_clusters:
       description: The recorded infrastructure.
       type: str
       sample: azure_stack_hci
+    latest_agent_version:
+      description:
+        - The newest agent version the Arc configuration service offers in the cluster's region.
+        - Only with O(latest_agent_version); null when the service could not be read.
+      returned: when O(latest_agent_version=true)
+      type: str
+      sample: 1.27.1
     identity_principal_id:
       description: The object ID of the resource's system-assigned identity.
       type: str
@@ -140,7 +162,9 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import A
 
 
 def argument_spec():
-    return dict(name=dict(type="str"), resource_group=dict(type="str"))
+    return dict(
+        name=dict(type="str"), resource_group=dict(type="str"), latest_agent_version=dict(type="bool", default=False)
+    )
 
 
 def main():

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+from ansible_collections.hci.arc_ml.plugins.module_utils._arc import dataplane as _arc_dataplane
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc import resource as _arc_resource
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc.onboarding import Onboarding
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 # connected_cluster's wait_timeout default: installing the agents and waiting for them to report Connected
 # commonly takes longer than the collection's default of 600 seconds.
@@ -41,4 +43,32 @@ def read_connected_clusters(module):
     else:
         clusters = azure.arm.list(_arc_resource.subscription_list_path(azure.subscription_id), version)
     summaries = [_arc_resource.summary(cluster) for cluster in clusters]
+    if module.params.get("latest_agent_version"):
+        newest = _newest_agent_versions(module, azure, {s["location"] for s in summaries if s["location"]})
+        for cluster in summaries:
+            cluster["latest_agent_version"] = newest.get(_arc_resource.location_key(cluster["location"] or ""))
     module.result["connected_clusters"] = sorted(summaries, key=lambda c: (c["id"] or "").lower())
+
+
+def _newest_agent_versions(module, azure, locations):
+    """The newest agent version the Arc configuration service offers in each region, by location_key.
+
+    az connectedk8s takes the agent version it installs from the tag of the chart path the service names
+    (create_connectedk8s: `registry_path.split(':')[1]` after get_helm_registry, which asks
+    GetLatestHelmPackagePath for the release train):
+    https://github.com/Azure/azure-cli-extensions/blob/main/src/connectedk8s/azext_connectedk8s/custom.py
+    A region whose service cannot be read gets None and a warning: the clusters' own state is still returned.
+    """
+    newest = {}
+    for location in sorted(locations, key=_arc_resource.location_key):
+        key = _arc_resource.location_key(location)
+        if key in newest:
+            continue
+        client = azure.client(azure.cloud.arc_config_endpoint_for(location), audience=azure.cloud.management_audience)
+        try:
+            path = _arc_dataplane.ConfigDataPlane(client).latest_package_path()
+            newest[key] = _arc_dataplane.ChartLocation.parse(path).version
+        except ArcMLError as error:
+            newest[key] = None
+            module.warn(f"The newest Arc agent version in {location} could not be read: {error}")
+    return newest

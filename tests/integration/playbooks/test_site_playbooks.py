@@ -37,9 +37,9 @@ def fleet(testbed_bin, tmp_path_factory):
         sandbox_cli("down", "--dir", str(directory), check=False)
 
 
-def play(fleet, tmp_path, name, *args):
-    directory, env, _ = fleet
-    return run_playbook(PLAYBOOKS / name, env, tmp_path, "-i", str(directory / "inventory.yml"), *args)
+def play(fleet, tmp_path, name, *args, env=None):
+    directory, sandbox_env, _ = fleet
+    return run_playbook(PLAYBOOKS / name, sandbox_env, tmp_path, "-i", str(directory / "inventory.yml"), *args, env=env)
 
 
 def recap(output):
@@ -114,17 +114,39 @@ def test_check_diff_shows_one_change_and_writes_nothing(fleet, tmp_path):
     assert arm_writes(admin, mark) == []
 
 
+def report_table(markdown):
+    """{site: {column: cell}} from the first table of fleet-report.md, in the report's order."""
+    lines = [line for line in markdown.splitlines() if line.startswith("| ")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = {}
+    for line in lines[1:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) != len(header) or cells[0] == "site":
+            break
+        rows[cells[0]] = dict(zip(header, cells))
+    return rows
+
+
 def test_report_shows_the_fleet(fleet, tmp_path):
+    from report_view import assert_report_painted, screenshot
+
     report_dir = tmp_path / "report"
     run = play(fleet, tmp_path, "report.yml", "-e", f"arcml_report_dir={report_dir}")
     assert run.rc == 0, run.output[-3000:]
-    markdown = (report_dir / "fleet-report.md").read_text()
-    rows = [line for line in markdown.splitlines() if line.startswith("| pb-")]
-    assert len(rows) == 2
-    assert all("Connected" in r and r.count("Succeeded") == 2 and r.endswith("| none |") for r in rows), rows
-    assert "1 of 1" in next(r for r in rows if r.startswith("| pb-mixed"))
-    html = (report_dir / "fleet-report.html").read_text()
-    assert html.startswith("<!DOCTYPE html>") and "<script" not in html and "pb-mixed" in html
+    rows = report_table((report_dir / "fleet-report.md").read_text())
+    assert list(rows) == ["pb-linux", "pb-mixed"]
+    for site, row in rows.items():
+        assert row["status"] == "ok" and row["problems"] == "none", row
+        assert [row[s] for s in ("connect", "extension", "compute")] == ["ok"] * 3, row
+        assert row["compute name"].startswith(site[:7]) and row["Arc last seen"].endswith("min ago"), row
+        # The last site.yml run (the second converge) changed nothing; the check-mode run is not recorded.
+        assert row["last site.yml run"].startswith("unchanged "), row
+        assert row["agent (newest)"] == "1.26.0", row
+    assert rows["pb-mixed"]["taint"] == "ok" and rows["pb-linux"]["taint"] == "na"
+    html = report_dir / "fleet-report.html"
+    assert "<script" not in html.read_text()
+    states = assert_report_painted(screenshot(html, tmp_path), ["ok"])
+    assert states["failed"] < 400 and states["drift"] < 400, f"only the legend's swatches: {states}"
 
 
 def test_a_failing_site_does_not_stop_the_other(fleet, tmp_path):
@@ -140,6 +162,39 @@ def test_a_failing_site_does_not_stop_the_other(fleet, tmp_path):
     assert rows["pb-mixed"]["changed"] == 0
     assert "1 of 2 site(s) failed: ['pb-linux']" in run.output
     assert "Traceback" not in run.output
+
+
+def test_report_puts_trouble_first_and_publishes_a_summary(fleet, tmp_path):
+    """After the failed run: pb-linux's last run failed, and pb-mixed's agents fall behind the newest."""
+    from report_view import assert_report_painted, screenshot
+
+    from sandbox.testing import Sandbox, wait_for
+
+    directory, env, admin = fleet
+    arm = ArmSession(env)
+    # The agents report the version their release was installed with (azure-clusterconfig), as Arc's do.
+    Sandbox(directory, env).kube_api("pb-mixed").patch(
+        "/api/v1/namespaces/azure-arc/configmaps/azure-clusterconfig", {"data": {"AZURE_ARC_AGENT_VERSION": "1.20.0"}}
+    )
+    cluster_id = arm.cluster_id("rg-pb-mixed", "pb-mixed")
+    wait_for(lambda: arm.call("GET", cluster_id, "2024-01-01").json()["properties"]["agentVersion"] == "1.20.0",
+             "the agents of pb-mixed to report 1.20.0", interval=0.5)  # fmt: skip
+    report_dir = tmp_path / "report"
+    run = play(fleet, tmp_path, "report.yml", "-e", f"arcml_report_dir={report_dir}",
+               env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"})  # fmt: skip
+    assert run.rc == 0, run.output[-3000:]
+    rows = report_table((report_dir / "fleet-report.md").read_text())
+    assert list(rows) == ["pb-linux", "pb-mixed"]
+    linux = rows["pb-linux"]
+    assert linux["status"] == "failed" and linux["last site.yml run"].startswith("failed "), linux
+    assert "last site.yml run: " in linux["problems"], linux
+    assert rows["pb-mixed"]["agent (newest)"] == "1.20.0 (1.26.0)", rows["pb-mixed"]
+    # set_stats: what AWX shows on the job.
+    stats = json.loads(re.search(r"CUSTOM STATS: \*+\s*\n\s*RUN: (\{.*\})", run.output).group(1))
+    summary = stats["arcml_report"]
+    assert summary["sites"] == 2 and summary["failed"] == 1 and summary["failed_sites"] == ["pb-linux"], summary
+    assert summary["agents_behind"] == 1 and summary["report"] == f"{report_dir}/fleet-report.html", summary
+    assert_report_painted(screenshot(report_dir / "fleet-report.html", tmp_path), ["ok"])
 
 
 def test_teardown_without_confirmation_deletes_nothing(fleet, tmp_path):

@@ -60,6 +60,7 @@ class World:
         self.cluster_made = False
         self.unreachable = False
         self.metadata_reads = 0
+        self.latest_chart_refused = False
 
     # Azure
 
@@ -81,6 +82,8 @@ class World:
             self.events.append(f"dp {operation}")
             if operation == "healthCheck":
                 return reply(200, "Health check passed.", {"Content-Type": "text/plain; charset=utf-8"})
+            if operation == "GetLatestHelmPackagePath" and self.latest_chart_refused:
+                return reply(400, {"error": {"code": "InvalidReleaseTrain", "message": "no such release train"}})
             # The data plane maps properties.arcAgentProfile.agentAutoUpgrade to autoUpdate (as the emulator does).
             sent = json.loads(request.content) if request.content else {}
             profile = (sent.get("properties") or {}).get("arcAgentProfile") or {}
@@ -585,6 +588,24 @@ def test_info_reads_one_cluster_or_none(world, capsys):
     )
     missing_group = run(capsys, world, module=connected_cluster_info, name="site-1")
     assert missing_group["failed"] is True and "resource_group" in missing_group["msg"]
+
+
+def test_info_compares_with_the_newest_agent_version_of_the_region(world, capsys):
+    run(capsys, world)
+    world.events.clear()
+    args = dict(name="site-1", resource_group="rg-site", latest_agent_version=True)
+    found = run(capsys, world, module=connected_cluster_info, **args)["connected_clusters"]
+    assert [(c["agent_version"], c["latest_agent_version"]) for c in found] == [(None, "1.26.0")]
+    assert world.events == ["dp GetLatestHelmPackagePath"]
+    # Without the option nothing more is asked, and the field is not there.
+    world.events.clear()
+    plain = run(capsys, world, module=connected_cluster_info, name="site-1", resource_group="rg-site")
+    assert "latest_agent_version" not in plain["connected_clusters"][0] and world.events == []
+    # A region whose service refuses gives null and a warning; the clusters are still returned.
+    world.latest_chart_refused = True
+    refused = run(capsys, world, module=connected_cluster_info, **args)
+    assert refused["connected_clusters"][0]["latest_agent_version"] is None and not refused.get("failed")
+    assert "newest Arc agent version in eastus could not be read" in json.dumps(refused["warnings"]), refused
 
 
 def test_importing_the_modules_loads_no_sdk():
