@@ -73,12 +73,20 @@ def sandbox_cli(*args, check=True, timeout=300, env=None):
     )
 
 
+# Emulator settings for playbook tests: Azure's operations and provider registrations finish in half a second.
+FAST_OPERATIONS = {"lro_seconds": 0.5, "provider_registration_seconds": 0.5}
+
+
 @contextmanager
-def running_sandbox(sites, directory):
-    """`python -m sandbox up` on the sites file `sites` in `directory`; stopped when the block ends."""
+def running_sandbox(sites, directory, **settings):
+    """`python -m sandbox up` on the sites file `sites` in `directory`, with the emulator `settings` applied;
+    stopped when the block ends."""
     sandbox_cli("up", "--sites", str(sites), "--dir", str(directory))
     try:
-        yield Sandbox(directory, read_env_file(directory / "env.sh"))
+        sandbox = Sandbox(directory, read_env_file(directory / "env.sh"))
+        if settings:
+            sandbox.admin.settings(**settings)
+        yield sandbox
     finally:
         sandbox_cli("down", "--dir", str(directory), check=False)
 

@@ -12,7 +12,7 @@ import pytest
 from playbook_runner import run_playbook
 from test_site_playbooks import arm_writes, recap
 
-from sandbox.testing import ArmSession, Sandbox, read_env_file, sandbox_cli
+from sandbox.testing import FAST_OPERATIONS, ArmSession, Sandbox, running_sandbox
 
 pytestmark = pytest.mark.sandbox
 
@@ -32,18 +32,9 @@ EXTENSION_API = "2024-11-01"
 
 @pytest.fixture(scope="module")
 def sandbox(testbed_bin, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("new-and-aksarc")
-    sandbox_cli("up", "--sites", str(SITES), "--dir", str(directory))
-    env = read_env_file(directory / "env.sh")
-    from sandbox.emulator.client import AdminClient
-
-    admin = AdminClient(env["ARCML_SANDBOX_URL"], env["REQUESTS_CA_BUNDLE"])
-    admin.settings(lro_seconds=0.5, provider_registration_seconds=0.5)
-    ArmSession(env).register(*PROVIDERS)
-    try:
-        yield directory, env, admin
-    finally:
-        sandbox_cli("down", "--dir", str(directory), check=False)
+    with running_sandbox(SITES, tmp_path_factory.mktemp("new-and-aksarc"), **FAST_OPERATIONS) as running:
+        ArmSession(running.env).register(*PROVIDERS)
+        yield running.dir, running.env, running.admin
 
 
 def play(sandbox, tmp_path, name, *args):

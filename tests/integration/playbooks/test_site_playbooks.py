@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playbook_runner import run_playbook
 
-from sandbox.testing import ArmSession, read_env_file, sandbox_cli
+from sandbox.testing import FAST_OPERATIONS, ArmSession, running_sandbox
 
 pytestmark = pytest.mark.sandbox
 
@@ -24,17 +24,8 @@ WRITES = ("PUT", "PATCH", "DELETE", "POST")
 
 @pytest.fixture(scope="module")
 def fleet(testbed_bin, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("fleet")
-    sandbox_cli("up", "--sites", str(SITES), "--dir", str(directory))
-    env = read_env_file(directory / "env.sh")
-    from sandbox.emulator.client import AdminClient
-
-    admin = AdminClient(env["ARCML_SANDBOX_URL"], env["REQUESTS_CA_BUNDLE"])
-    admin.settings(lro_seconds=0.5, provider_registration_seconds=0.5)
-    try:
-        yield directory, env, admin
-    finally:
-        sandbox_cli("down", "--dir", str(directory), check=False)
+    with running_sandbox(SITES, tmp_path_factory.mktemp("fleet"), **FAST_OPERATIONS) as sandbox:
+        yield sandbox.dir, sandbox.env, sandbox.admin
 
 
 def play(fleet, tmp_path, name, *args, env=None):
@@ -170,7 +161,7 @@ def test_report_puts_trouble_first_and_publishes_a_summary(fleet, tmp_path):
 
     from sandbox.testing import Sandbox, wait_for
 
-    directory, env, admin = fleet
+    directory, env, _ = fleet
     arm = ArmSession(env)
     # The agents report the version their release was installed with (azure-clusterconfig), as Arc's do.
     Sandbox(directory, env).kube_api("pb-mixed").patch(

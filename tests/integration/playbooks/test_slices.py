@@ -16,7 +16,7 @@ import pytest
 from playbook_runner import run_playbook
 from test_site_playbooks import arm_writes, recap, report_table
 
-from sandbox.testing import ArmSession, read_env_file, sandbox_cli
+from sandbox.testing import FAST_OPERATIONS, ArmSession, running_sandbox
 
 pytestmark = pytest.mark.sandbox
 
@@ -29,17 +29,8 @@ WORKFLOW_JOB = "4242"
 
 @pytest.fixture(scope="module")
 def fleet(testbed_bin, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("slices")
-    sandbox_cli("up", "--sites", str(SITES), "--dir", str(directory))
-    env = read_env_file(directory / "env.sh")
-    from sandbox.emulator.client import AdminClient
-
-    admin = AdminClient(env["ARCML_SANDBOX_URL"], env["REQUESTS_CA_BUNDLE"])
-    admin.settings(lro_seconds=0.5, provider_registration_seconds=0.5)
-    try:
-        yield directory, env, admin
-    finally:
-        sandbox_cli("down", "--dir", str(directory), check=False)
+    with running_sandbox(SITES, tmp_path_factory.mktemp("slices"), **FAST_OPERATIONS) as sandbox:
+        yield sandbox.dir, sandbox.env, sandbox.admin
 
 
 def run_slices(fleet, tmp_path, playbook, *args):
