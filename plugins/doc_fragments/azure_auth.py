@@ -120,6 +120,18 @@ options:
       - TLS certificates are always verified; this is the way to trust a private CA.
       - Falls back to the E(REQUESTS_CA_BUNDLE) environment variable.
     type: path
+  token_cache:
+    description:
+      - Share the cloud metadata and the access tokens with the other tasks of the run, so that a run signs in
+        to Azure once instead of once per task (see the notes).
+      - The cache is the file C(hci-arc-ml/azure-tokens/cache.json) in the user's cache directory
+        (E(XDG_CACHE_HOME), else C(~/.cache)) of the host the module runs on, mode 0600 in a directory of mode
+        0700. It holds access tokens and custom clouds' metadata documents, never a secret, password,
+        certificate or refresh token.
+      - With V(false), nothing is read from or written to it.
+      - Falls back to the E(ARCML_TOKEN_CACHE) environment variable.
+    type: bool
+    default: true
 requirements:
   - azure-identity >= 1.19.0
   - azure-core >= 1.31.0
@@ -152,6 +164,14 @@ notes:
   - >-
     The task authenticates once, before any other request; missing or rejected credentials fail with one line
     naming the method tried, the tenant and the client ID. Secrets never appear in output.
+  - >-
+    The token cache (O(token_cache)) keeps an access token for as long as it has more than 5 minutes left, and a
+    custom cloud's metadata document for one hour, checked again against O(trusted_login_hosts) and
+    O(trusted_audience_hosts) each time it is used. A token is found only by a task that holds the same secret:
+    its key includes the cloud, tenant, client ID, user, scope and a salted PBKDF2 hash of the client secret,
+    password, certificate file or federated token, so a changed secret signs in again. Tokens of a managed
+    identity (cached by the identity endpoint itself) and of the Azure CLI login (cached by C(az)) are not kept.
+    A cache file that others can read, that another user owns or that does not parse is ignored and replaced.
   - >-
     Requests that Azure throttles (429), that fail with 408, 500, 502, 503 or 504, or that cannot connect are
     retried with backoff, honouring C(Retry-After). Each run sends one C(x-ms-correlation-request-id) and the

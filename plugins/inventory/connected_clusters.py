@@ -101,6 +101,9 @@ options:
   ca_bundle:
     env:
       - name: REQUESTS_CA_BUNDLE
+  token_cache:
+    env:
+      - name: ARCML_TOKEN_CACHE
 notes:
   - >-
     Host names are unique: when two listed clusters would get the same host name (the same cluster name in two

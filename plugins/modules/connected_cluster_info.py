@@ -28,7 +28,7 @@ options:
     description:
       - Also ask the Arc configuration service of each cluster's region for the newest agent version it offers
         (the version C(az connectedk8s connect) would install).
-      - Returned as RV(connected_clusters[].latest_agent_version).
+      - Returned as RV(latest_agent_versions).
       - One request per region. A region whose service cannot be read gives null and a warning.
     type: bool
     default: false
@@ -58,6 +58,12 @@ EXAMPLES = r"""
     resource_group: rg-hci-clusters
     latest_agent_version: true
   register: arc_versions
+
+- name: Say whether the agents are behind
+  ansible.builtin.debug:
+    msg: >-
+      {{ arc_versions.connected_clusters[0].agent_version }} against
+      {{ arc_versions.latest_agent_versions[0].version }}
 
 - name: Every connected cluster in the subscription
   hci.arc_ml.connected_cluster_info:
@@ -144,17 +150,25 @@ connected_clusters:
       description: The recorded infrastructure.
       type: str
       sample: azure_stack_hci
-    latest_agent_version:
-      description:
-        - The newest agent version the Arc configuration service offers in the cluster's region.
-        - Only with O(latest_agent_version); null when the service could not be read.
-      returned: when O(latest_agent_version=true)
-      type: str
-      sample: 1.27.1
     identity_principal_id:
       description: The object ID of the resource's system-assigned identity.
       type: str
       sample: 5e3f1c0d-9f0b-4f0e-8c4b-1f2e3d4c5b6a
+latest_agent_versions:
+  description:
+    - The newest agent version the Arc configuration service offers in each region of the clusters returned.
+  returned: when O(latest_agent_version=true)
+  type: list
+  elements: dict
+  contains:
+    location:
+      description: The region, lower case without spaces, as ARM compares locations.
+      type: str
+      sample: eastus
+    version:
+      description: The newest agent version offered there; null when the service could not be read.
+      type: str
+      sample: 1.27.1
 """
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._arc.tasks import read_connected_clusters

@@ -22,7 +22,11 @@ Where (`RunScan`, one per ansible-playbook run of the RelSandbox harness):
   shorter than the interval is not missed);
 - helm environment: /proc/<pid>/environ of the helm and kubectl processes, and the environment each shim call
   saw. Other processes are not checked for their environment: ansible-playbook and the modules get the
-  client secret from env.sh on purpose.
+  client secret from env.sh on purpose;
+- the Azure token cache (module_utils/_azure/token_cache.py), in the run's own XDG_CACHE_HOME: access tokens are
+  what it is for, so they are allowed there and nowhere else; it must hold no other secret (client secret,
+  password, key, refresh token, a token the emulator did not issue), and its directory must be the user's alone
+  (mode 0700) and each of its files too (mode 0600, owned by the user running the suite).
 
 A hit names its place and the secret's origin, with an excerpt of what came before it; the secret itself is
 never printed.
@@ -36,6 +40,7 @@ import os
 import re
 import shlex
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -62,6 +67,10 @@ PATTERNS = ((JWT, "a JWT"), (BASE64_JWT, "a base64-encoded JWT"), (BEARER, "a be
 BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]{24,}={0,2}")
 # Lines of a PEM body shorter than this are the last line of a key: too short to name a secret on their own.
 MIN_PEM_LINE = 16
+# The token cache under an XDG_CACHE_HOME, and the registry origin of what it may hold (sandbox/emulator/auth.py).
+TOKEN_CACHE = ("hci-arc-ml", "azure-tokens")
+ACCESS_TOKEN_ORIGIN = "access token of "
+REFRESH_TOKEN = re.compile(r"refresh.?token", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -274,6 +283,37 @@ def temp_files(run_tmp: Path, since: float) -> list:
     return texts
 
 
+def token_cache_hits(cache_home: Path, secrets: dict) -> list:
+    """Hits in the token cache under `cache_home`: a directory or file others could read, or a secret other than
+    an access token the emulator issued (each of those is taken out of the text before it is scanned)."""
+    directory = Path(cache_home).joinpath(*TOKEN_CACHE)
+    if not directory.exists():
+        return []
+    hits = _private_hits(directory, 0o700, "token cache directory")
+    access_tokens = [secret for secret, origin in secrets.items() if origin.startswith(ACCESS_TOKEN_ORIGIN)]
+    others = {secret: origin for secret, origin in secrets.items() if secret not in access_tokens}
+    for path in sorted(directory.iterdir()):
+        place = f"token cache file ({path})"
+        hits += _private_hits(path, 0o600, "token cache file")
+        text = path.read_text(errors="replace") if path.is_file() and not path.is_symlink() else ""
+        for token in access_tokens:
+            text = text.replace(token, "<access token>")
+        hits += [Hit(place, origin, excerpt) for origin, excerpt in find_secrets(text, others)]
+        match = REFRESH_TOKEN.search(text)
+        if match:
+            hits.append(Hit(place, "a refresh token field", _excerpt(text, match.start(), len(match.group(0)))))
+    return hits
+
+
+def _private_hits(path: Path, mode: int, what: str) -> list:
+    status = path.lstat()
+    actual = stat.S_IMODE(status.st_mode)
+    if status.st_uid == os.geteuid() and actual == mode and not stat.S_ISLNK(status.st_mode):
+        return []
+    problem = f"{what} with mode {actual:04o}, owner uid {status.st_uid}{' (a symlink)' if path.is_symlink() else ''}"
+    return [Hit(f"{what} ({path})", problem, f"must be mode {mode:04o} and owned by uid {os.geteuid()}")]
+
+
 @dataclass
 class RunScan:
     """The secret scan of one run: prepares its environment, samples its processes, scans what it left."""
@@ -297,10 +337,16 @@ class RunScan:
     def tmp(self) -> Path:
         return self.directory / "tmp"
 
+    @property
+    def cache_home(self) -> Path:
+        """The run's XDG_CACHE_HOME, so that its token cache is the run's own and is scanned after it."""
+        return self.directory / "xdg-cache"
+
     def environment(self, path_variable: str) -> dict:
-        """What the run's environment gets: its own temp directories, the shims first on PATH."""
+        """What the run's environment gets: its own temp and cache directories, the shims first on PATH."""
         return {
             "TMPDIR": str(self.tmp),
+            "XDG_CACHE_HOME": str(self.cache_home),
             "ANSIBLE_LOCAL_TEMP": str(self.tmp / "ansible-local"),
             "ANSIBLE_REMOTE_TEMP": str(self.tmp / "ansible-remote"),
             "PATH": write_shims(self.directory, path_variable),
@@ -325,7 +371,7 @@ class RunScan:
             places += [(text, place) for text, place in self.sampler.cmdlines.items()]
             places += [(text, place) for text, place in self.sampler.environs.items()]
         places += _shim_calls(self.directory / "calls")
-        found = _hits(places, secrets)
+        found = _hits(places, secrets) + token_cache_hits(self.cache_home, secrets)
         leftovers = _hits(temp_files(self.tmp, self.started), secrets)
         if killed:
             self.killed_leftovers = leftovers

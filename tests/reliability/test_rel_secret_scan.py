@@ -8,13 +8,18 @@ process while it runs (sampled from /proc) and of a helm call (noted by the helm
 and a secret the stand-in agents recorded (an onboarding private key), not the emulator. The client secret
 reaches the plays through the run's environment (env.sh's AZURE_CLIENT_SECRET), never through a file the
 scan watches.
+
+The Azure token cache holds access tokens on purpose: the scan allows them there (and only there), and fails a
+cache that holds any other secret or that others could read; a real Azure task leaves one that passes.
 """
 
 import base64
 import json
+import os
+import stat
 
 import pytest
-from scan import _forms, find_secrets, known_secrets
+from scan import TOKEN_CACHE, _forms, find_secrets, known_secrets, token_cache_hits
 from support import site
 
 from sandbox.cluster_view import ARC_NAMESPACE, PRIVATE_KEY_SECRET
@@ -157,3 +162,72 @@ def test_a_secret_the_stand_in_agents_recorded_fails_the_run(leaky, tmp_path):
     task = {"ansible.builtin.debug": {"msg": f"{{{{ lookup('file', '{key_file}') }}}}"}}
     message = planted(leaky, [task], "leak-agent-key")
     assert_names(message, "output:", origin, pem.strip())
+
+
+# The token cache: access tokens allowed, nothing else, and the user's alone.
+
+ACCESS = {TOKEN: "access token of principal p for https://management"}
+FOREIGN_TOKEN = "eyJ0eXAiOiJKV1QifQ.eyJhdWQiOiJvdGhlciJ9.c2lnbmF0dXJlX290aGVy"
+
+
+def cache_file(cache_home, text, file_mode=0o600, directory_mode=0o700):
+    directory = cache_home.joinpath(*TOKEN_CACHE)
+    directory.mkdir(parents=True)
+    directory.chmod(directory_mode)
+    path = directory / "cache.json"
+    path.write_text(text)
+    path.chmod(file_mode)
+    return path
+
+
+def cache_text(**extra):
+    return json.dumps({"version": 1, "tokens": {"k": {"token": TOKEN, "expires_on": 1}}, **extra})
+
+
+def test_a_private_cache_of_access_tokens_has_no_hits(tmp_path):
+    cache_file(tmp_path, cache_text())
+    assert token_cache_hits(tmp_path, {**SECRETS, **ACCESS}) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "origin"),
+    [
+        (cache_text(secret=SECRET), "relay connection string"),
+        (cache_text(refresh_token="0.AAAA-opaque"), "a refresh token field"),
+        (cache_text(other=FOREIGN_TOKEN), "a JWT (not in the registry)"),
+    ],
+)
+def test_a_cache_holding_anything_but_an_issued_access_token_is_a_hit(tmp_path, text, origin):
+    cache_file(tmp_path, text)
+    hits = token_cache_hits(tmp_path, {**SECRETS, **ACCESS})
+    assert [hit.origin for hit in hits] == [origin]
+    assert all(SECRET not in str(hit) and TOKEN not in str(hit) for hit in hits)
+
+
+@pytest.mark.parametrize(
+    ("file_mode", "directory_mode", "problem"),
+    [(0o644, 0o700, "token cache file with mode 0644"), (0o600, 0o755, "token cache directory with mode 0755")],
+)
+def test_a_cache_others_could_read_is_a_hit(tmp_path, file_mode, directory_mode, problem):
+    cache_file(tmp_path, cache_text(), file_mode, directory_mode)
+    (hit,) = token_cache_hits(tmp_path, ACCESS)
+    assert hit.origin.startswith(problem)
+
+
+def test_a_real_run_leaves_a_private_cache_with_its_token_and_no_hit(leaky):
+    register = {"hci.arc_ml.resource_provider": {"namespaces": ["Microsoft.Relay"], "wait_sleep": 1}}
+    run = leaky.run_tasks([register, register], label="token-cache")
+    assert run.rc == 0, run.output[-2000:]
+    path = run.scan.cache_home.joinpath(*TOKEN_CACHE, "cache.json")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and path.stat().st_uid == os.geteuid()
+    issued = [s for s, origin in known_secrets(leaky.dir).items() if origin.startswith("access token of")]
+    assert any(token in path.read_text() for token in issued), "the scan had no access token to allow"
+
+
+def test_a_client_secret_planted_in_the_token_cache_fails_the_run(leaky):
+    directory = '"$XDG_CACHE_HOME/hci-arc-ml/azure-tokens"'
+    task = {"ansible.builtin.shell": f"umask 077 && mkdir -p {directory} && printenv AZURE_CLIENT_SECRET > "
+                                     f"{directory}/cache.json"}  # fmt: skip
+    message = planted(leaky, [task], "leak-token-cache")
+    assert_names(message, "token cache file", "client secret of principal", client_secret(leaky))
+    assert "output:" not in message and "file left in a temp directory" not in message

@@ -43,15 +43,17 @@ def read_connected_clusters(module):
     else:
         clusters = azure.arm.list(_arc_resource.subscription_list_path(azure.subscription_id), version)
     summaries = [_arc_resource.summary(cluster) for cluster in clusters]
+    module.result["connected_clusters"] = sorted(summaries, key=lambda c: (c["id"] or "").lower())
     if module.params.get("latest_agent_version"):
         newest = _newest_agent_versions(module, azure, {s["location"] for s in summaries if s["location"]})
-        for cluster in summaries:
-            cluster["latest_agent_version"] = newest.get(_arc_resource.location_key(cluster["location"] or ""))
-    module.result["connected_clusters"] = sorted(summaries, key=lambda c: (c["id"] or "").lower())
+        module.result["latest_agent_versions"] = [
+            {"location": location, "version": version} for location, version in sorted(newest.items())
+        ]
 
 
 def _newest_agent_versions(module, azure, locations):
-    """The newest agent version the Arc configuration service offers in each region, by location_key.
+    """The newest agent version the Arc configuration service offers in each region, by location_key
+    (lower case, no spaces).
 
     az connectedk8s takes the agent version it installs from the tag of the chart path the service names
     (create_connectedk8s: `registry_path.split(':')[1]` after get_helm_registry, which asks

@@ -28,6 +28,15 @@ UsernamePasswordCredential), as azure.azcollection does, with its defaults: the 
 and the `organizations` tenant. Entra ID refuses that grant to users who must pass multifactor
 authentication, which Azure Resource Manager now requires of every user; that answer becomes one line that
 says to use a service principal.
+
+With `token_cache` on (the default), the module processes of a run share the cloud metadata and the access
+tokens through token_cache.py, so a run signs in once. Cached: the credentials whose tokens our code asks Entra ID
+(or the cloud's own login endpoint) for with a secret the key can be bound to: a service principal's client
+secret, certificate or federated token file, and a user's password. Not cached: a managed identity, which has no
+secret to bind a cached token to (any process on the machine may ask IMDS for its tokens, and IMDS caches them:
+https://github.com/MicrosoftDocs/entra-docs/blob/main/docs/identity/managed-identities-azure-resources/how-to-use-vm-token.md),
+and the Azure CLI login, whose tokens `az` keeps in its own MSAL token cache, so that `az logout` takes effect
+(https://github.com/Azure/azure-cli/blob/dev/src/azure-cli-core/azure/cli/core/auth/identity.py).
 """
 
 from __future__ import annotations
@@ -47,6 +56,11 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import (
     new_correlation_id,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud import Trust, resolve_cloud, scope_for
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.token_cache import (
+    CachedCredential,
+    TokenOwner,
+    open_cache,
+)
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import (
     ArcMLError,
     import_optional,
@@ -97,6 +111,7 @@ def azure_auth_argument_spec():
             type="list", elements="str", fallback=(env_fallback, ["ARCML_TRUSTED_AUDIENCE_HOSTS"])
         ),
         ca_bundle=dict(type="path", fallback=(env_fallback, ["REQUESTS_CA_BUNDLE"])),
+        token_cache=dict(type="bool", default=True, fallback=(env_fallback, ["ARCML_TOKEN_CACHE"])),
     )
 
 
@@ -538,6 +553,42 @@ def user_realm_port_kept(login_endpoint, transport, ca_bundle):
     return UserRealmPortTransport()
 
 
+def token_owner(plan, cloud):
+    """Whose tokens the token cache keeps for `plan` in `cloud`, or None when it keeps none (see the notes above).
+
+    The proof the cache key is bound to is what only the owner holds: the client secret, the certificate file
+    (private key included) with its password, the federated token, or the user's password.
+    """
+    where = {"resource_manager": cloud.resource_manager, "login_endpoint": cloud.login_endpoint}
+    if plan.user:
+        user = plan.user
+        return TokenOwner(
+            tenant=user.tenant,
+            client_id=user.client_id,
+            kind="user password",
+            username=user.username,
+            proof=user.password.encode(),
+            **where,
+        )
+    principal = plan.service_principal
+    if principal is None:
+        return None
+    try:
+        proof = _principal_proof(principal)
+    except OSError:
+        return None  # the credential reports the unreadable file itself
+    return TokenOwner(tenant=principal.tenant, client_id=principal.client_id, kind=principal.kind, proof=proof, **where)
+
+
+def _principal_proof(principal):
+    if principal.secret:
+        return principal.secret.encode()
+    path = principal.certificate_path or principal.federated_token_file
+    with open(path, "rb") as handle:
+        content = handle.read()
+    return content + b"\0" + (principal.certificate_password or "").encode()
+
+
 def authenticate(plan, credential, cloud, scope=None):
     """Get one token now, so missing or rejected credentials fail here with a message that says which."""
     exceptions = import_optional("azure.core.exceptions", "azure-core")
@@ -639,12 +690,19 @@ class AzureContext:
         if ca_bundle and not os.path.isfile(ca_bundle):
             raise ArcMLError(f"ca_bundle {ca_bundle} is not a readable file.")
         correlation_id = new_correlation_id()
+        # Off unless asked for: a module always has the option (default true); other callers opt in.
+        cache = open_cache() if params.get("token_cache") else None
         cloud = resolve_cloud(
             params.get("cloud_environment") or plan.cloud_environment,
             lambda url: fetch_json(url, correlation_id, ca_bundle=ca_bundle, transport=transport),
             Trust.from_params(params),
+            cache=cache,
         )
-        credential = build_credential(plan, cloud, ca_bundle, transport)
+        owner = token_owner(plan, cloud) if cache else None
+        if owner is None:
+            credential = build_credential(plan, cloud, ca_bundle, transport)
+        else:
+            credential = CachedCredential(lambda: build_credential(plan, cloud, ca_bundle, transport), cache, owner)
         authenticate(plan, credential, cloud)
         return cls(cloud, credential, plan, subscription_id, ca_bundle, correlation_id, transport)
 

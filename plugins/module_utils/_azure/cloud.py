@@ -171,11 +171,12 @@ def metadata_url(arm_endpoint):
     return "{}/metadata/endpoints?api-version={}".format(arm_endpoint.rstrip("/"), METADATA_API_VERSION)
 
 
-def resolve_cloud(value, fetch_json, trust=None):
+def resolve_cloud(value, fetch_json, trust=None, cache=None):
     """The Cloud that `cloud_environment` names, its metadata checked against `trust` (see the module notes).
 
     `fetch_json(url)` returns the parsed JSON of an unauthenticated GET; it is called only for a URL that
-    is not a known cloud's ARM endpoint.
+    is not a known cloud's ARM endpoint, and not while `cache` (a token_cache.TokenCache) holds the document.
+    A cached document is held to the same checks as a fetched one, against this run's `trust`.
     """
     value = (value or "AzureCloud").strip()
     for name, cloud in KNOWN_CLOUDS.items():
@@ -195,9 +196,15 @@ def resolve_cloud(value, fetch_json, trust=None):
         if urlsplit(cloud.resource_manager).netloc == parts.netloc.lower():
             return cloud
     url = metadata_url(arm_endpoint)
-    cloud = parse_metadata(fetch_json(url), arm_endpoint, url)
-    check_trust(cloud, url, trust or Trust())
-    return cloud
+
+    def checked(document):
+        cloud = parse_metadata(document, arm_endpoint, url)
+        check_trust(cloud, url, trust or Trust())
+        return cloud
+
+    if cache is None:
+        return checked(fetch_json(url))
+    return cache.cloud(url, fetch_json, checked)
 
 
 def parse_metadata(document, arm_endpoint, source):

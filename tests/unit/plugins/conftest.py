@@ -186,6 +186,12 @@ def ansible_process(monkeypatch):
     monkeypatch.setattr(_internal, "is_controller", False)
 
 
+@pytest.fixture(autouse=True)
+def own_cache_home(monkeypatch, tmp_path):
+    """Each test its own XDG_CACHE_HOME: the Azure token cache of one test never answers another's, nor the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 # The custom cloud the module tests sign in to: its ARM endpoint and its login endpoint.
 FAKE_ARM = "https://127.0.0.1:8443"
 FAKE_LOGIN = FAKE_ARM + "/login"

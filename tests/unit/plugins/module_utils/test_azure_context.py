@@ -1,7 +1,12 @@
 """AzureContext: cloud metadata, authentication up front, then ARM calls with the same correlation id."""
 
 import pytest
-from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import AzureContext, AzureCredentialsError
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.auth import (
+    AzureContext,
+    AzureCredentialsError,
+    plan_credentials,
+    token_owner,
+)
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
 ARM = "https://127.0.0.1:8443"
@@ -140,3 +145,90 @@ def test_a_profile_s_subscription_and_cloud_apply_when_options_set_none(fake_azu
         transport=fake_azure(),
     )
     assert explicit.subscription_id == "00000000-0000-4000-8000-000000000000"
+
+
+# The token cache (token_cache.py): what a later module process of the run asks Azure
+
+
+def cached(**overrides):
+    return params(token_cache=True, **overrides)
+
+
+def test_with_the_token_cache_a_later_process_asks_only_arm(fake_azure):
+    AzureContext.from_params(cached(), environ={}, transport=fake_azure())
+    later = fake_azure()
+    context = AzureContext.from_params(cached(), environ={}, transport=later)
+    context.arm.get(f"/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Relay", "2022-09-01")
+    assert [r.url for r in later.requests] == [
+        f"{ARM}/subscriptions/{SUBSCRIPTION}/providers/Microsoft.Relay?api-version=2022-09-01"
+    ]
+    assert later.requests[0].headers["Authorization"] == "Bearer entra-token"
+
+
+def test_a_different_secret_for_the_same_client_is_not_handed_the_cached_token(fake_azure):
+    AzureContext.from_params(cached(), environ={}, transport=fake_azure())
+    wrong = fake_azure(reject="AADSTS7000215: Invalid client secret provided.")
+    with pytest.raises(AzureCredentialsError, match="Azure rejected the credentials"):
+        AzureContext.from_params(cached(secret="wrong-secret"), environ={}, transport=wrong)
+    assert [form["client_secret"] for form in wrong.entra.token_requests] == ["wrong-secret"]
+    assert not [r for r in wrong.requests if "/subscriptions/" in r.url]
+
+
+def test_without_the_token_cache_nothing_is_written_and_every_process_signs_in(fake_azure, tmp_path):
+    for _process in range(2):
+        transport = fake_azure()
+        AzureContext.from_params(params(token_cache=False), environ={}, transport=transport)
+        assert len(transport.entra.token_requests) == 1
+        assert "/metadata/endpoints" in transport.requests[0].url
+    assert not (tmp_path / "xdg-cache").exists()
+
+
+def test_cached_metadata_is_held_to_this_run_s_trusted_hosts(fake_entra, make_transport, make_reply):
+    entra = fake_entra(login="https://adfs.hub.example/adfs")
+    foreign = dict(METADATA, authentication={"loginEndpoint": entra.login, "audiences": [ARM + "/"]})
+
+    def handle(request):
+        return entra(request) if entra.handles(request) else make_reply(200, foreign)
+
+    trusted = cached(trusted_login_hosts=["adfs.hub.example"])
+    AzureContext.from_params(trusted, environ={}, transport=make_transport(handle))
+    untrusted = make_transport(handle)
+    with pytest.raises(ArcMLError, match="trusted_login_hosts"):
+        AzureContext.from_params(cached(), environ={}, transport=untrusted)
+    assert untrusted.requests == []
+
+
+def plan_of(**values):
+    return plan_credentials({"auth_source": "parameters", **values}, environ={})
+
+
+CLOUD = type("CloudStub", (), {"resource_manager": ARM, "login_endpoint": LOGIN})()
+
+
+def test_a_certificate_s_tokens_are_bound_to_the_file_and_its_password(tmp_path):
+    pem = tmp_path / "sp.pem"
+    pem.write_text("-----BEGIN PRIVATE KEY-----\nkey one\n-----END PRIVATE KEY-----\n")
+    plan = plan_of(client_id=CLIENT, tenant=TENANT, certificate_path=str(pem), certificate_password="pw")
+    owner = token_owner(plan, CLOUD)
+    assert owner.kind == "client certificate" and b"key one" in owner.proof and owner.proof.endswith(b"pw")
+    pem.write_text("-----BEGIN PRIVATE KEY-----\nkey two\n-----END PRIVATE KEY-----\n")
+    assert token_owner(plan, CLOUD).proof != owner.proof
+
+
+def test_a_federated_token_s_and_a_user_s_tokens_are_bound_to_what_they_hold(tmp_path):
+    assertion = tmp_path / "token"
+    assertion.write_text("service-account-token")
+    federated = token_owner(plan_of(client_id=CLIENT, tenant=TENANT, federated_token_file=str(assertion)), CLOUD)
+    assert federated.kind == "federated token file" and federated.proof.startswith(b"service-account-token")
+    user = token_owner(plan_of(ad_user="ops@contoso.example", password="user-password"), CLOUD)
+    assert (user.kind, user.username, user.proof) == ("user password", "ops@contoso.example", b"user-password")
+
+
+@pytest.mark.parametrize("source", ["msi", "cli"])
+def test_managed_identity_and_cli_tokens_are_not_cached(source):
+    assert token_owner(plan_credentials({"auth_source": source}, environ={}), CLOUD) is None
+
+
+def test_an_unreadable_federated_token_file_is_left_to_the_credential_to_report(tmp_path):
+    plan = plan_of(client_id=CLIENT, tenant=TENANT, federated_token_file=str(tmp_path / "missing"))
+    assert token_owner(plan, CLOUD) is None

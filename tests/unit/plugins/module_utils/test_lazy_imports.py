@@ -13,6 +13,7 @@ MODULES = [
     "ansible_collections.hci.arc_ml.plugins.module_utils._azure.cloud",
     "ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors",
     "ansible_collections.hci.arc_ml.plugins.module_utils._azure.policies",
+    "ansible_collections.hci.arc_ml.plugins.module_utils._azure.token_cache",
     "ansible_collections.hci.arc_ml.plugins.module_utils._kube.connection",
     "ansible_collections.hci.arc_ml.plugins.module_utils._kube.helm",
     "ansible_collections.hci.arc_ml.plugins.module_utils._common.wait",

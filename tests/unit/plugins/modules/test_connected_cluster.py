@@ -594,17 +594,18 @@ def test_info_compares_with_the_newest_agent_version_of_the_region(world, capsys
     run(capsys, world)
     world.events.clear()
     args = dict(name="site-1", resource_group="rg-site", latest_agent_version=True)
-    found = run(capsys, world, module=connected_cluster_info, **args)["connected_clusters"]
-    assert [(c["agent_version"], c["latest_agent_version"]) for c in found] == [(None, "1.26.0")]
+    found = run(capsys, world, module=connected_cluster_info, **args)
+    assert found["latest_agent_versions"] == [{"location": "eastus", "version": "1.26.0"}]
     assert world.events == ["dp GetLatestHelmPackagePath"]
-    # Without the option nothing more is asked, and the field is not there.
+    # Without the option nothing more is asked, and the list is not there.
     world.events.clear()
     plain = run(capsys, world, module=connected_cluster_info, name="site-1", resource_group="rg-site")
-    assert "latest_agent_version" not in plain["connected_clusters"][0] and world.events == []
+    assert "latest_agent_versions" not in plain and world.events == []
     # A region whose service refuses gives null and a warning; the clusters are still returned.
     world.latest_chart_refused = True
     refused = run(capsys, world, module=connected_cluster_info, **args)
-    assert refused["connected_clusters"][0]["latest_agent_version"] is None and not refused.get("failed")
+    assert refused["latest_agent_versions"] == [{"location": "eastus", "version": None}]
+    assert refused["connected_clusters"] and not refused.get("failed")
     assert "newest Arc agent version in eastus could not be read" in json.dumps(refused["warnings"]), refused
 
 
