@@ -6,7 +6,8 @@ the benchmark's user), then
   trivial ansible.builtin.ping tasks (the same number of tasks per host as the no-op run executed, same
   hosts, same forks) for the overhead ratio;
 - per run: wall time, time per site, ARM requests per site and per run (from the emulator's request log),
-  Kubernetes requests per site (from the audit logs), the controller's CPU time and peak memory;
+  Kubernetes requests per site (from the audit logs), the controller's CPU time and peak memory, and the 429s of
+  ARM's throttling with the waits they asked for (`--throttle-scale` shrinks the buckets so that they run dry);
 - for a fresh converge: the emulated operations on the critical path (see `emulated_critical_path`);
 - on the first size only: module start-up (bench/startup.py).
 Results: a table on stdout and bench/results/<timestamp>.json.
@@ -67,7 +68,7 @@ def sandbox_cli(*args, env=None, timeout=SANDBOX_TIMEOUT):
 class Fleet:
     """One sandbox of `size` sites, with a kubeconfig per site for the benchmark's user."""
 
-    def __init__(self, size: int, work: Path, lro_seconds=None, forks=None, strategy=None):
+    def __init__(self, size: int, work: Path, lro_seconds=None, forks=None, strategy=None, throttle_scale=None):
         self.size = size
         self.work = work
         self.dir = work / "sandbox"
@@ -75,6 +76,7 @@ class Fleet:
         self.lro_seconds = lro_seconds
         self.forks = forks or max(5, size)
         self.strategy = strategy
+        self.throttle_scale = throttle_scale
         self.env = None
         self.admin = None
 
@@ -102,6 +104,8 @@ class Fleet:
         self.admin = AdminClient(self.env["ARCML_SANDBOX_URL"], self.env["REQUESTS_CA_BUNDLE"], timeout=60)
         if self.lro_seconds is not None:
             self.admin.settings(lro_seconds=self.lro_seconds)
+        if self.throttle_scale is not None:
+            self.admin.settings(throttle_scale=self.throttle_scale)
         self.inventory = self._bench_inventory()
         return self
 
@@ -188,6 +192,7 @@ def run_playbook(fleet: Fleet, playbook: Path, label: str, extra_args=(), extra_
         "arm_per_run": len(calls.per_run),
         "arm_writes": len(calls.writes()),
         "requests_by_category": calls.counts,
+        "throttled": calls.throttling(),
         "arm_by_site_paths": _paths_of(calls.by_site.get(fleet.sites[0], [])),
         "arm_per_run_paths": _paths_of(calls.per_run),
         "kube_per_site": {
@@ -295,7 +300,8 @@ def ping_playbook(path: Path, tasks: int) -> Path:
 
 def bench_size(size: int, work: Path, args) -> dict:
     print(f"== {size} site(s): starting the sandbox", flush=True)
-    with Fleet(size, work, args.lro_seconds, forks=args.forks, strategy=args.strategy) as fleet:
+    with Fleet(size, work, args.lro_seconds, forks=args.forks, strategy=args.strategy,
+               throttle_scale=args.throttle_scale) as fleet:  # fmt: skip
         settings = fleet.admin.settings()
         if args.slow_site:
             # The last site answers every Azure request `slow_site` seconds late, as a site behind a slow link or
@@ -334,6 +340,7 @@ def bench_size(size: int, work: Path, args) -> dict:
         "forks": fleet.forks,
         "strategy": fleet.strategy or "linear",
         "slow_site": {"site": fleet.sites[-1], "latency": args.slow_site} if args.slow_site else None,
+        "throttle_scale": settings.get("throttle_scale"),
         "fresh": fresh,
         "noop": noop,
         "noop_runs": noops,
@@ -440,6 +447,7 @@ def table(results: dict) -> str:
         if slow in finish:
             line += f"; the slowed site {slow} after {finish[slow]:.1f} s"
         lines.append(line)
+    lines += throttling_lines(results)
     if results.get("module_file_imports") or results.get("code_path_imports"):
         lines += ["", "module start-up (ms): file import | no-op code path total | by package"]
         files = results.get("module_file_imports") or {}
@@ -455,6 +463,22 @@ def table(results: dict) -> str:
             else:
                 lines.append(f"  {name:<24} {file_ms:>5} |      - | (not on site.yml's no-op path){extra}")
     return "\n".join(lines)
+
+
+def throttling_lines(results: dict) -> list:
+    """Per size and run: the 429s of ARM's token buckets and the waits they asked for (nothing when none)."""
+    lines = []
+    for size in results["sizes"]:
+        for label in ("fresh", "noop"):
+            throttled = size[label].get("throttled") or {}
+            if not throttled.get("responses"):
+                continue
+            lines.append(
+                f"{size['sites']} site(s), {label}, throttle scale {size.get('throttle_scale')}: "
+                f"{throttled['responses']} 429s {throttled['by_operation']}, Retry-After {throttled['wait_seconds']} s "
+                f"in all, {throttled['slowest_site_wait_seconds']} s on the slowest site"
+            )
+    return lines
 
 
 def verdicts(results: dict) -> list:
@@ -504,6 +528,9 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--slow-site", type=float, default=0.0, metavar="SECONDS",
                         help="delay every Azure request of the last site by SECONDS")  # fmt: skip
+    parser.add_argument("--throttle-scale", type=float, default=None, metavar="FRACTION",
+                        help="ARM's token buckets at FRACTION of Azure's sizes and refill rates (0 < F <= 1; "
+                        "sandbox default 1); the 429s and their waits are in each run's 'throttled'")  # fmt: skip
     parser.add_argument("--report", nargs="+", type=Path, metavar="JSON", help="print the tables of result files")
     args = parser.parse_args(argv)
     if args.report:
@@ -521,6 +548,8 @@ def main(argv=None) -> int:
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if any(n < 1 or n > 50 for n in args.sizes) or not 1 <= args.noop_runs <= 10:
         parser.error("sizes must be 1..50 and --noop-runs 1..10")
+    if args.throttle_scale is not None and not 0 < args.throttle_scale <= 1:
+        parser.error("--throttle-scale must be more than 0 and at most 1")
     subprocess.run(["make", "--no-print-directory", "collection"], cwd=REPO, check=True)
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     results = {
@@ -530,6 +559,7 @@ def main(argv=None) -> int:
         "forks": args.forks,
         "strategy": args.strategy,
         "slow_site": args.slow_site,
+        "throttle_scale": args.throttle_scale,
         "sizes": [],
     }
     if args.startup:

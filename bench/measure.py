@@ -5,7 +5,7 @@
   it waited for) and the peak summed RSS of the tree sampled from /proc.
 - `ArmLog` reads the emulator's request log from a mark and sorts the calls: ARM, login, metadata, Arc data
   plane, chart registry; per site (by resource group or compute name in the path, or by the module run's
-  correlation id for operation-status URLs) or per run.
+  correlation id for operation-status URLs) or per run; and the 429s of ARM's token buckets with their waits.
 - `AuditLog` reads a site's kube-apiserver audit log (opt-in, ARCML_SANDBOX_AUDIT_USERS) from a mark.
 """
 
@@ -289,6 +289,32 @@ class ArmCalls:
 
     def writes(self):
         return arm_writes(self.entries)
+
+    def throttling(self) -> dict:
+        """The 429s ARM's token buckets served in this run (injected faults aside) and the waits they asked for.
+
+        `wait_seconds` adds up every Retry-After; sites run side by side, so what throttling adds to the run's
+        wall time is about `slowest_site_wait_seconds`: the largest wait of one site plus the run's own waits.
+        """
+        per_run = _throttle_waits(self.per_run)
+        site_waits = [_throttle_waits(entries)["wait_seconds"] for entries in self.by_site.values()]
+        every = _throttle_waits(self.entries)
+        return {
+            **every,
+            "slowest_site_wait_seconds": max(site_waits, default=0) + per_run["wait_seconds"],
+        }
+
+
+def _throttle_waits(entries) -> dict:
+    throttled = [e["throttle"] for e in entries if e.get("throttle")]
+    by_operation = {}
+    for note in throttled:
+        by_operation[note["operation"]] = by_operation.get(note["operation"], 0) + 1
+    return {
+        "responses": len(throttled),
+        "by_operation": by_operation,
+        "wait_seconds": sum(note["retryAfter"] for note in throttled),
+    }
 
 
 class ArmLog:

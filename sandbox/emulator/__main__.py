@@ -1,4 +1,5 @@
-"""python -m sandbox.emulator --dir DIR [--port 0] [--sites FILE] [--agent-mode emulated|external] [--lro-seconds S]"""
+"""python -m sandbox.emulator --dir DIR [--port 0] [--sites FILE] [--agent-mode emulated|external] [--lro-seconds S]
+[--throttle-scale F]"""
 
 import argparse
 import logging
@@ -15,6 +16,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sites", type=Path, help="sites file to seed the subscription from")
     parser.add_argument("--agent-mode", choices=("emulated", "external"), help="who finishes extension operations")
     parser.add_argument("--lro-seconds", type=float, help="duration of every long-running operation")
+    parser.add_argument(
+        "--throttle-scale", type=float, help="ARM's token buckets at this fraction of Azure's (0: off; default 1)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
     sites = None
@@ -27,6 +31,8 @@ def main(argv=None) -> int:
         settings["agent_mode"] = args.agent_mode
     if args.lro_seconds is not None:
         settings["lro_seconds"] = args.lro_seconds
+    if args.throttle_scale is not None:
+        settings["throttle_scale"] = args.throttle_scale
     run(args.dir, args.port, sites, settings)
     return 0
 

@@ -19,6 +19,7 @@ SETTINGS = {
     "token_lifetime_seconds": (int, 60, 86400),
     "agent_mode": (str, ("emulated", "external")),
     "list_page_size": (int, 0, 1000),
+    "throttle_scale": (float, 0.0, 1.0),
 }
 
 

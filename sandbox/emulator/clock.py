@@ -10,6 +10,11 @@ def now() -> float:
     return time.time()
 
 
+def monotonic() -> float:
+    """Seconds on a clock that never jumps: what rates and refills are measured with."""
+    return time.monotonic()
+
+
 def iso(timestamp: float | None = None) -> str:
     """UTC with seven fractional digits and a Z, like the ARM resource providers write it."""
     moment = datetime.fromtimestamp(now() if timestamp is None else timestamp, tz=timezone.utc)

@@ -13,6 +13,7 @@ from .pki import Pki
 from .registry import Registry
 from .requestlog import RequestLog
 from .store import Store
+from .throttle import Throttle
 
 CLOUD_NAME = "ArcMLSandbox"
 # The audience ARM and the Arc config data plane accept besides the ARM URL itself; like
@@ -29,6 +30,7 @@ class Emulator:
     requests: RequestLog = field(default_factory=RequestLog)
     faults: FaultRules = field(default_factory=FaultRules)
     registry: Registry = field(default_factory=Registry)
+    throttle: Throttle = field(default_factory=Throttle)
     base_url: str = ""
     cloud_name: str = CLOUD_NAME
     # The stand-in Arc agent chart, as published in the registry (charts.ChartPackage).

@@ -2,9 +2,10 @@
 
 One aiohttp catch-all route hands every request to `dispatch`, which does what
 ARM's front door does before a resource provider sees a request: route
-(case-insensitively), authenticate, check the subscription, authorize, check
-the api-version and the provider registration. Two middlewares sit outside it:
-the request log (outermost, so it sees every attempt) and fault injection.
+(case-insensitively), authenticate, check the subscription, throttle (throttle.py),
+authorize, check the api-version and the provider registration. Two middlewares
+sit outside it: the request log (outermost, so it sees every attempt) and fault
+injection.
 """
 
 from __future__ import annotations
@@ -89,6 +90,25 @@ def _rbac_scope(path: str, method: str) -> str:
     return path.rsplit("/", 1)[0] if method == "POST" else path.rstrip("/")
 
 
+def _throttle(ctx: Emulator, request: web.Request, principal, subscription: str | None) -> None:
+    """ARM's token buckets (throttle.py): the rate-limit headers for the answer, or the 429 of an empty bucket.
+
+    ARM counts per principal, so this comes after the token check; whether a request ARM then refuses (403,
+    400) spent a token is not documented: here it does.
+    """
+    decision = ctx.throttle.admit(
+        float(ctx.store.settings.get("throttle_scale", 1.0)),
+        request.method,
+        principal.object_id,
+        subscription,
+        ctx.store.tenant_id,
+    )
+    request["ratelimit_headers"] = decision.headers
+    if decision.error is not None:
+        request["throttle"] = decision.log_entry()
+        raise decision.error
+
+
 async def _front_door(ctx: Emulator, request: web.Request, path: str) -> web.StreamResponse:
     ctx.operations.advance()
     route, params = ctx.router.match(request.method, path)
@@ -98,6 +118,8 @@ async def _front_door(ctx: Emulator, request: web.Request, path: str) -> web.Str
     subscription = params.get("subscriptionId")
     if subscription is not None and subscription.lower() != ctx.store.subscription_id.lower():
         raise ArmError(404, "SubscriptionNotFound", f"The subscription '{subscription}' could not be found.")
+    if route.auth == "arm" and req.principal is not None:
+        _throttle(ctx, request, req.principal, subscription)
     action = route.rbac_action(request.method)
     if action and req.principal is not None:
         ctx.authorize(req.principal, action, _rbac_scope(path, request.method))
@@ -124,7 +146,7 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     finally:
         ctx.store.save()
     if not _is_admin(path):
-        for name, value in request_id_headers(request).items():
+        for name, value in {**request_id_headers(request), **request.get("ratelimit_headers", {})}.items():
             response.headers.setdefault(name, value)
     return response
 
@@ -196,6 +218,7 @@ async def request_log_middleware(request: web.Request, handler):
                 "status": status,
                 "outcome": outcome,
                 "fault": request.get("fault"),
+                "throttle": request.get("throttle"),
                 "durationMs": round((time.monotonic() - started) * 1000, 1),
             }
         )

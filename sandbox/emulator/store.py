@@ -40,6 +40,8 @@ DEFAULT_SETTINGS = {
     "agent_mode": "emulated",
     # Items per page of a collection GET that pages (resources.page); 0 puts every item on one page.
     "list_page_size": 0,
+    # ARM's token buckets (throttle.py) at this fraction of Azure's sizes and refill rates; 0 turns them off.
+    "throttle_scale": 1.0,
 }
 
 

@@ -59,6 +59,56 @@ def test_throttled_request_waits_exactly_retry_after(arm_for, make_reply, fake_c
     assert len(arm.sent) == 2
 
 
+THROTTLED = {
+    "error": {
+        "code": "SubscriptionRequestsThrottled",
+        "message": "Number of 'write' requests for subscription '0000' actor 'a1' exceeded. Please try again after "
+        "'3' seconds after additional tokens are available.",
+    }
+}
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "POST"])
+def test_a_throttled_write_is_sent_again_after_retry_after(arm_for, make_reply, fake_clock, method):
+    # ARM's empty token bucket: 429 + Retry-After, and the request was not processed, so any method may go again.
+    arm = arm_for([make_reply(429, THROTTLED, {"Retry-After": "3"}), make_reply(200, {"id": CLUSTER})])
+    arm.request(method, CLUSTER, "2024-01-01", body=None if method == "DELETE" else {})
+    assert fake_clock.sleeps == [3.0]
+    assert [r.method for r in arm.sent] == [method, method]
+
+
+def test_a_throttled_status_poll_is_sent_again_within_the_operation(arm_for, make_reply, fake_clock):
+    replies = [
+        make_reply(201, {}, {"Azure-AsyncOperation": ASYNC_OP, "Retry-After": "1"}),
+        make_reply(429, THROTTLED, {"Retry-After": "2"}),
+        make_reply(200, {"status": "Succeeded"}),
+        make_reply(200, {"id": CLUSTER, "properties": {"provisioningState": "Succeeded"}}),
+    ]
+    arm = arm_for(replies)
+    assert arm.put(CLUSTER, "2024-01-01", {}, waiter=waiter(fake_clock))["id"] == CLUSTER
+    assert fake_clock.sleeps == [1.0, 2.0]  # the operation's Retry-After, then the throttled poll's
+    assert [r.url for r in arm.sent[1:3]] == [ASYNC_OP, ASYNC_OP]
+
+
+def test_throttling_that_outlasts_the_retries_is_one_error_saying_so(arm_for, make_reply, fake_clock):
+    arm = arm_for([make_reply(429, THROTTLED, {"Retry-After": "3"})] * 3, RetrySettings(max_retries=2))
+    with pytest.raises(AzureApiError) as caught:
+        arm.get(CLUSTER, "2024-01-01")
+    assert fake_clock.sleeps == [3.0, 3.0]
+    assert caught.value.status == 429 and caught.value.code == "SubscriptionRequestsThrottled"
+    assert "\n" not in caught.value.message and "throttled" in caught.value.message
+
+
+def test_the_pipeline_retries_with_our_policy_alone():
+    """ARMPipelineClient gets our policy list: azure-core's RetryPolicy (no bound on Retry-After) is not in it."""
+    from azure.core.pipeline.policies import RetryPolicy
+
+    client = create_pipeline_client(ARM, CORRELATION)
+    policies = [getattr(p, "_policy", p) for p in client._pipeline._impl_policies]
+    assert sum(isinstance(p, ArmRetryPolicy) for p in policies) == 1
+    assert not [p for p in policies if isinstance(p, RetryPolicy)]
+
+
 def test_server_errors_back_off_exponentially_with_jitter(arm_for, make_reply, fake_clock):
     replies = [make_reply(503), make_reply(500), make_reply(502), make_reply(504), make_reply(200, {})]
     arm = arm_for(replies, RetrySettings(backoff_factor=1.0, backoff_max=30))
