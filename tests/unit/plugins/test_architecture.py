@@ -16,7 +16,7 @@ MODULE_UTILS_PREFIX = f"{COLLECTION}.plugins.module_utils"
 
 # The shared layers: what every domain builds on.
 FOUNDATION = {"_common", "_azure", "_kube"}
-DOMAINS = {"_arc", "_extension", "_azureml", "_compute", "_nodes", "_cluster_access"}
+DOMAINS = {"_arc", "_extension", "_azureml", "_compute", "_nodes", "_cluster_access", "_storage"}
 # What each foundation package may import besides itself. _common is the base; _azure and _kube are
 # independent clients on it. _common.module is the one place that wires them together for a module run.
 FOUNDATION_IMPORTS = {"_common": set(), "_azure": {"_common"}, "_kube": {"_common"}}
@@ -26,6 +26,8 @@ SEAMS = {
     ("_azureml", "_extension"): "the Azure ML extension is a cluster extension: it reuses the settings "
     "normalisation, ExtensionSpec and the extension task",
     ("_compute", "_azureml"): "a compute needs the Azure ML extension's constants (such as its extension type)",
+    ("_storage", "_compute"): "a training volume's claim must be in its compute's namespace: the compute is read "
+    "with the compute client, in the workspace the compute options name",
 }
 # Seams that may carry only constants (UPPER_CASE names), not behaviour.
 CONSTANTS_ONLY_SEAMS = {("_compute", "_azureml")}

@@ -22,6 +22,7 @@ import test_connected_cluster as arc_tests
 import test_instance_type_module as instance_type_tests
 import test_node_taint as taint_tests
 import test_resource_provider as provider_tests
+import test_training_volume as volume_tests
 import yaml
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
@@ -40,6 +41,7 @@ from ansible_collections.hci.arc_ml.plugins.modules import (
 from test_connected_cluster import onboarding_key, world  # noqa: F401  # pylint: disable=unused-import
 from test_instance_type_module import server  # noqa: F401  # pylint: disable=unused-import
 from test_node_taint import cluster  # noqa: F401  # pylint: disable=unused-import
+from test_training_volume import storage  # noqa: F401  # pylint: disable=unused-import
 
 MODULES_DIR = Path(__file__).resolve().parents[4] / "plugins" / "modules"
 MODULES = sorted(path.stem for path in MODULES_DIR.glob("*.py") if path.stem != "__init__")
@@ -212,6 +214,11 @@ def run_cluster_preflight(request, capsys):
     return preflight_tests.run(capsys)
 
 
+def run_training_volume(request, capsys):
+    request.getfixturevalue("storage")
+    return volume_tests.run(capsys, volume_tests.SHARE)
+
+
 RUNS = {
     "azureml_extension": run_azureml_extension,
     "cluster_credentials": run_cluster_credentials,
@@ -225,6 +232,7 @@ RUNS = {
     "ml_compute_info": run_ml_compute_info,
     "node_taint": run_node_taint,
     "resource_provider": run_resource_provider,
+    "training_volume": run_training_volume,
 }
 
 
