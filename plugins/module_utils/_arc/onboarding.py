@@ -155,7 +155,8 @@ class Onboarding:
         """state=present: connect the cluster, or bring an existing connection to what the task asks."""
         module = self.module
         self.read_proxy_ca()  # a wrong path fails here, before any write and in check mode too
-        resource = self.arm.get_or_none(self.path, _arc_resource.API_VERSION)
+        # In check mode an unregistered Microsoft.Kubernetes means no connected cluster yet (errors.is_absent).
+        resource = self.arm.get_or_none(self.path, _arc_resource.API_VERSION, check_mode=module.check_mode)
         if _arc_resource.is_provisioned(resource):
             module.result.update(detected=_arc_detect.PLATFORM_MANAGED)
             module.result["connected_cluster"] = _arc_resource.summary(resource)

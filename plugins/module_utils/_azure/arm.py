@@ -88,12 +88,12 @@ class ArmClient:
     def get(self, path, api_version):
         return self.request("GET", path, api_version).body
 
-    def get_or_none(self, path, api_version):
-        """The resource, or None when ARM says it does not exist (404)."""
+    def get_or_none(self, path, api_version, check_mode=False):
+        """The resource, or None when ARM says it does not exist (404; see errors.is_absent for check mode)."""
         try:
             return self.get(path, api_version)
         except AzureApiError as exc:
-            if is_absent(exc):
+            if is_absent(exc, check_mode=check_mode):
                 return None
             raise
 

@@ -23,10 +23,55 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import A
 # A 404 with one of these codes means the request itself is wrong, not that the resource is absent.
 _NOT_ABSENT_CODES = frozenset(("subscriptionnotfound", "invalidresourcenamespace", "invalidresourcetype"))
 
+# ARM's answer to any request for a resource of a provider namespace the subscription is not registered to use:
+# HTTP 409, code MissingSubscriptionRegistration, message "The subscription is not registered to use namespace
+# 'Microsoft.Kubernetes'. See https://aka.ms/rps-not-found ..." (details[0].target names the namespace too).
+# azure-mgmt-core's ARMAutoResourceProviderRegistrationPolicy reads the 409 and the code the same way:
+# https://github.com/Azure/azure-sdk-for-python/blob/main/sdk/core/azure-mgmt-core/azure/mgmt/core/policies/_base.py
+# https://github.com/MicrosoftDocs/azure-docs/blob/main/articles/azure-resource-manager/troubleshooting/error-register-resource-provider.md
+_UNREGISTERED_CODE = "missingsubscriptionregistration"
+# "... registered to use namespace 'X'", also in the older "The subscription registration is in 'Unregistered'
+# state. The subscription must be registered to use namespace 'X'", where X is not the first quoted word.
+_UNREGISTERED_NAMESPACE = re.compile(r"namespace '([A-Za-z0-9.]+)'")
 
-def is_absent(error):
-    """Whether an AzureApiError says the resource does not exist (rather than that the request is wrong)."""
+
+def is_absent(error, check_mode=False):
+    """Whether an AzureApiError says the resource does not exist (rather than that the request is wrong).
+
+    With `check_mode`, for the read before a write that check mode only plans: ARM's refusal to serve a
+    namespace the subscription is not registered to use also means absent, since nothing of that namespace can
+    exist in the subscription yet (the play's resource_provider step, itself only planned in check mode, registers
+    it before the write). Outside check mode that refusal stays an error that says what to register.
+    """
+    if check_mode and is_unregistered_namespace(error):
+        return True
     return error.status == 404 and (error.code or "").lower() not in _NOT_ABSENT_CODES
+
+
+def is_unregistered_namespace(error):
+    """Whether ARM refused the request because the subscription is not registered to use the namespace of the
+    resource it names (409 MissingSubscriptionRegistration naming that namespace, not another one)."""
+    namespace = unregistered_namespace(error)
+    return namespace is not None and namespace.lower() == (namespace_of(error.resource) or "").lower()
+
+
+def unregistered_namespace(error):
+    """The namespace a 409 MissingSubscriptionRegistration says the subscription is not registered to use, or None."""
+    if error.status != 409 or (error.code or "").lower() != _UNREGISTERED_CODE:
+        return None
+    named = _UNREGISTERED_NAMESPACE.search(error.service_message or "")
+    return named.group(1) if named else None
+
+
+def namespace_of(resource):
+    """The provider namespace of an ARM resource path (the segment after its last `providers`), or None.
+
+    An extension's path names two: /.../providers/Microsoft.Kubernetes/connectedClusters/c/providers/
+    Microsoft.KubernetesConfiguration/extensions/e belongs to the last.
+    """
+    segments = [segment for segment in (resource or "").split("/") if segment]
+    positions = [i for i, segment in enumerate(segments[:-1]) if segment.lower() == "providers"]
+    return segments[positions[-1] + 1] if positions else None
 
 
 class AzureApiError(ArcMLError):
@@ -81,7 +126,7 @@ class AzureConnectionError(ArcMLError):
 def _next_step(status, code, message):
     code_key = (code or "").lower()
     if code_key == "missingsubscriptionregistration":
-        quoted = re.search(r"'([A-Za-z0-9.]+)'", message or "")
+        quoted = _UNREGISTERED_NAMESPACE.search(message or "") or re.search(r"'([A-Za-z0-9.]+)'", message or "")
         namespace = quoted.group(1) if quoted else "the resource provider it names"
         return f"Register {namespace} in this subscription (hci.arc_ml.resource_provider) and re-run."
     if code_key in ("authorizationfailed", "linkedauthorizationfailed") or status == 403:

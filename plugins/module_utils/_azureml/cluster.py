@@ -16,6 +16,7 @@ decides whether the Azure ML components (Linux-only) can run highly available on
 from __future__ import annotations
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors import is_absent
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.settings import ClusterFacts
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, one_line
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubeClient, KubernetesError
@@ -27,12 +28,13 @@ LINUX_SELECTOR = "kubernetes.io/os=linux"
 def read_cluster(arm, ref, required=True):
     """ClusterFacts for an _extension.ClusterRef; a missing cluster is an error that says what to do.
 
-    With `required` false a missing cluster is None (check mode, where an earlier task only planned to connect it).
+    With `required` false a missing cluster is None (check mode, where an earlier task only planned to connect it,
+    and where a namespace not registered yet means no cluster: errors.is_absent).
     """
     try:
         cluster = arm.get(ref.path, CLUSTER_API_VERSIONS[ref.cluster_type]) or {}
     except AzureApiError as exc:
-        if exc.status != 404:
+        if exc.status != 404 and not is_absent(exc, check_mode=not required):
             raise
         if not required:
             return None

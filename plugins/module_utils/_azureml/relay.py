@@ -22,6 +22,7 @@ import hashlib
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure import resource_id as _resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, resource_path
+from ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors import is_absent
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
@@ -127,11 +128,12 @@ def ensure_relay(arm, target, location, create=True, check_mode=False, waiter=No
     """Find the hybrid connection's rule and its keys, creating what is missing (unless `create` is false).
 
     `protect(values)` is called with the keys as soon as they are read, before anything else can print them.
+    In check mode an unregistered Microsoft.Relay means that none of them exists yet (errors.is_absent).
     """
-    keys = _list_keys(arm, target, protect)
+    keys = _list_keys(arm, target, protect, check_mode)
     if keys is not None:
         return Relay(target, keys["primaryConnectionString"], [])
-    missing = _missing(arm, target)
+    missing = _missing(arm, target, check_mode)
     if not missing:
         # listKeys said 404, yet everything is there: a race with another run, or eventual consistency.
         raise ArcMLError(
@@ -157,11 +159,11 @@ def ensure_relay(arm, target, location, create=True, check_mode=False, waiter=No
     return Relay(target, keys["primaryConnectionString"], missing)
 
 
-def _list_keys(arm, target, protect):
+def _list_keys(arm, target, protect, check_mode=False):
     try:
         keys = arm.post(target.rule_path + "/listKeys", API_VERSION) or {}
     except AzureApiError as exc:
-        if exc.status == 404:
+        if exc.status == 404 or is_absent(exc, check_mode=check_mode):
             return None
         raise
     if protect is not None:
@@ -176,7 +178,7 @@ def _secrets(keys):
     return [keys[name] for name in names if keys.get(name)]
 
 
-def _missing(arm, target):
+def _missing(arm, target, check_mode=False):
     """Which of namespace, hybrid connection, rule do not exist (everything below a missing parent is missing)."""
     checks = (
         ("namespace " + target.namespace, target.namespace_path),
@@ -184,7 +186,7 @@ def _missing(arm, target):
         ("authorization rule " + target.rule, target.rule_path),
     )
     for index, (_what, path) in enumerate(checks):
-        if arm.get_or_none(path, API_VERSION) is None:
+        if arm.get_or_none(path, API_VERSION, check_mode=check_mode) is None:
             return [what for what, _path in checks[index:]]
     return []
 

@@ -73,12 +73,13 @@ class ExtensionClient:
     def describe(self):
         return f"extension {self.name} on {self.cluster.describe()}"
 
-    def read(self):
-        """(the extension or None when absent, the server's Retry-After or None)."""
+    def read(self, check_mode=False):
+        """(the extension or None when absent, the server's Retry-After or None); see errors.is_absent for
+        `check_mode`, where an unregistered Microsoft.KubernetesConfiguration means no extension yet."""
         try:
             response = self.arm.request("GET", self.path, API_VERSION)
         except AzureApiError as exc:
-            if is_absent(exc):
+            if is_absent(exc, check_mode=check_mode):
                 return None, None
             raise
         return response.body, response.retry_after

@@ -52,7 +52,7 @@ class ExtensionTask:
 
         Check mode does not wait: it plans against the state Azure reports now.
         """
-        extension, retry_after = self.client.read()
+        extension, retry_after = self.client.read(check_mode=self.module.check_mode)
         if extension is None or state_of(extension) in TERMINAL_STATES or self.waiter is None or self.module.check_mode:
             return extension
         return self.waiter.poll_until(

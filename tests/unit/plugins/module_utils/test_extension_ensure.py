@@ -46,7 +46,7 @@ class FakeClient:
     def describe(self):
         return "extension ext on connectedClusters c1"
 
-    def read(self):
+    def read(self, check_mode=False):
         self.calls.append("GET")
         if self.extension and self.polls:
             self.polls -= 1

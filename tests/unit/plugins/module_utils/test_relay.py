@@ -38,7 +38,7 @@ class FakeArm:
             raise self._not_found("POST", path)
         return dict(KEYS)
 
-    def get_or_none(self, path, api_version):
+    def get_or_none(self, path, api_version, check_mode=False):
         self.calls.append(("GET", path))
         return {"id": path} if path in self.existing else None
 

@@ -82,7 +82,7 @@ class NoRelayYet:
     def post(self, path, api_version):
         raise AzureApiError("POST", path, 404, "NotFound", "not found")
 
-    def get_or_none(self, path, api_version):
+    def get_or_none(self, path, api_version, check_mode=False):
         return None
 
 

@@ -269,6 +269,54 @@ def test_check_mode_plans_a_fresh_connection_without_any_write(world, capsys):
     assert after["properties"]["agentPublicKeyCertificate"] == "(a new RSA-4096 public key)"
 
 
+def kubernetes_not_registered(world, reply_to):
+    """ARM refuses every request for Microsoft.Kubernetes, as in a subscription that never registered it."""
+    answer = world.azure
+    message = (
+        "The subscription is not registered to use namespace 'Microsoft.Kubernetes'. "
+        "See https://aka.ms/rps-not-found for how to register subscriptions."
+    )
+    refusal = {"error": {"code": "MissingSubscriptionRegistration", "message": message,
+                         "details": [{"code": "MissingSubscriptionRegistration", "target": "Microsoft.Kubernetes",
+                                      "message": message}]}}  # fmt: skip
+
+    def azure(request, reply):
+        if "/providers/Microsoft.Kubernetes/" in request.url:
+            reply_to.append(request.method)
+            return reply(409, refusal)
+        return answer(request, reply)
+
+    world.azure = azure
+
+
+def test_check_mode_in_a_subscription_without_microsoft_kubernetes_plans_a_fresh_connection(world, capsys):
+    refused = []
+    kubernetes_not_registered(world, refused)
+
+    result = run(capsys, world, _ansible_check_mode=True, _ansible_diff=True)
+
+    assert result.get("failed") is not True, result
+    assert result["changed"] is True and result["detected"] == "not_onboarded"
+    assert result["actions"] == [
+        "create connected cluster site-1",
+        "install the Arc agents (helm release azure-arc in namespace azure-arc-release)",
+    ]
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["id"] == CLUSTER
+    assert refused == ["GET"] and world.events == ["helm list"]
+
+
+def test_outside_check_mode_an_unregistered_microsoft_kubernetes_fails_before_anything_is_written(world, capsys):
+    refused = []
+    kubernetes_not_registered(world, refused)
+
+    result = run(capsys, world)
+
+    assert result["failed"] is True and result["changed"] is False
+    assert result["status"] == 409 and result["error_code"] == "MissingSubscriptionRegistration"
+    assert "Register Microsoft.Kubernetes in this subscription (hci.arc_ml.resource_provider)" in result["msg"]
+    assert refused == ["GET"] and world.events == [] and world.cluster_made is False
+
+
 def test_a_fresh_connection_writes_azure_then_gives_the_key_to_helm_as_a_value(world, capsys, onboarding_key):
     # New-AzConnectedKubernetes: healthCheck, the ARM PUT, Get-HelmValues, then helm with
     # --set global.onboardingPrivateKey; here through the 0600 values file. Before the PUT the key also goes into
