@@ -14,7 +14,7 @@ from report_view import EmptyRender, assert_report_painted, rendered_dom, screen
 
 REPO = Path(__file__).resolve().parents[3]
 TEMPLATE = REPO / "playbooks" / "templates" / "fleet_report.html.j2"
-STAGES = ("connect", "taint", "extension", "compute")
+STAGES = ("connect", "taint", "extension", "compute", "storage")
 SITES = 130
 
 
@@ -37,6 +37,7 @@ def fleet_rows(count):
             "arc_age_seconds": 720, "agent_version": "1.24.1" if index % 7 == 0 else "1.26.0", "agent_latest": "1.26.0",
             "agent_behind": index % 7 == 0, "extension": "Succeeded", "extension_version": "1.1.70",
             "compute": "Succeeded", "compute_name": f"contoso-{index:08d}", "drift": [], "last_run": "unchanged",
+            "shares": ["training-data: Bound"], "shares_bound": 1, "shares_total": 1,
             "last_run_time": "2026-12-06T00:00:00Z",
         })  # fmt: skip
     rank = {"failed": 0, "drift": 1, "ok": 2}

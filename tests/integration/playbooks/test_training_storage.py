@@ -78,6 +78,19 @@ def test_a_second_run_changes_nothing(fleet, tmp_path):
     assert recap(run.output)[SITE]["changed"] == 0, run.output[-3000:]
 
 
+def test_the_report_shows_the_shares_bound(fleet, tmp_path):
+    from test_site_playbooks import report_table
+
+    report_dir = tmp_path / "report"
+    run = play(fleet, tmp_path, PLAYBOOKS / "report.yml", "-e", f"arcml_report_dir={report_dir}")
+    assert run.rc == 0, run.output[-3000:]
+    markdown = (report_dir / "fleet-report.md").read_text()
+    row = report_table(markdown)[SITE]
+    assert row["storage"] == "ok" and row["status"] == "ok", row
+    assert f"| {SITE} |" in markdown and "| 2 of 2 Bound |" in markdown
+    assert "training-data: Bound, datasets: Bound" in (report_dir / "fleet-report.html").read_text()
+
+
 def test_the_role_in_check_mode_reports_each_claims_phase_from_the_cluster(fleet, tmp_path):
     _, _, kube = fleet
     before = {name: v["metadata"]["resourceVersion"] for name, v in volumes(kube).items()}
