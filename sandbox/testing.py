@@ -1,15 +1,18 @@
-"""The sandbox as tests see it: `python -m sandbox` runs, what env.sh exports, the testbed fixtures, and
-Arc onboarding by hand. Shared by the collection's integration and reliability suites and the sandbox's own
-tests (sandbox/tests); not shipped.
+"""The sandbox as tests see it: `python -m sandbox` runs, what env.sh exports, a bare emulator, the testbed
+fixtures, and Arc onboarding by hand. Shared by the collection's integration and reliability suites and the
+sandbox's own tests (sandbox/tests); not shipped.
 """
 
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pytest
@@ -91,6 +94,114 @@ def running_sandbox(sites, directory, **settings):
         sandbox_cli("down", "--dir", str(directory), check=False)
 
 
+# A bare `python -m sandbox.emulator` (Azure only, no testbeds), for tests that start one of their own.
+
+EMULATOR_START_TIMEOUT = 30.0
+EMULATOR_STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class RunningEmulator:
+    """A running `python -m sandbox.emulator`, from `RunningEmulator.start`; as a context manager, stopped when
+    the block ends. Tests subclass it for what they read of the emulator."""
+
+    directory: Path
+    process: subprocess.Popen
+    log_path: Path
+    url: str
+    ca_bundle: str
+
+    @classmethod
+    def start(cls, directory: Path, sites=None, *options: str, port=0, lro_seconds=None, **settings):
+        """The emulator with its state in `directory`, seeded from `sites` (a sites file, or its content: written to
+        sites.yml beside `directory`), on `port` (0: any free port), its output in `directory`.log beside it.
+        `options` are further command-line options; `settings` are applied through its admin API once it is up."""
+        if isinstance(sites, dict):
+            sites = _write_sites_file(directory.parent / "sites.yml", sites)
+        command = _emulator_command(directory, sites, port, lro_seconds)
+        log_path = directory.parent / f"{directory.name}.log"
+        with open(log_path, "ab") as log:
+            process = subprocess.Popen(
+                [*command, *options], cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+        info = _wait_until_ready(directory, process, log_path)
+        running = cls(directory, process, log_path, info["url"], info["ca_bundle"])
+        try:
+            if settings:
+                running.admin.settings(**settings)
+        except BaseException:
+            running.stop()
+            raise
+        return running
+
+    @property
+    def env(self) -> dict:
+        """What env.sh exports for this emulator (sandbox.emulator.client_env)."""
+        from sandbox.emulator import client_env
+
+        return client_env(self.directory)
+
+    @property
+    def subscription_id(self) -> str:
+        return self.env["AZURE_SUBSCRIPTION_ID"]
+
+    @cached_property
+    def admin(self):
+        """The emulator's /_sandbox/ API."""
+        from sandbox.emulator.client import AdminClient
+
+        return AdminClient(self.url, self.ca_bundle)
+
+    def stop(self) -> None:
+        """SIGTERM, and SIGKILL if it has not exited within EMULATOR_STOP_TIMEOUT."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(EMULATOR_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(EMULATOR_STOP_TIMEOUT)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+def _write_sites_file(path: Path, sites: dict) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(sites))
+    return path
+
+
+def _emulator_command(directory: Path, sites, port: int, lro_seconds) -> list:
+    command = [sys.executable, "-m", "sandbox.emulator", "--dir", str(directory), "--port", str(port)]
+    if sites is not None:
+        command += ["--sites", str(sites)]
+    if lro_seconds is not None:
+        command += ["--lro-seconds", str(lro_seconds)]
+    return command
+
+
+def _wait_until_ready(directory: Path, process: subprocess.Popen, log_path: Path) -> dict:
+    """emulator.json once the emulator has written it; the test fails if the emulator exits or is not ready in
+    time (and is killed then)."""
+    from sandbox.emulator.env import read_info
+    from sandbox.emulator.paths import EmulatorPaths
+
+    deadline = time.monotonic() + EMULATOR_START_TIMEOUT
+    while not EmulatorPaths(directory).info.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the emulator exited with {process.returncode}; see {log_path}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the emulator was not ready within {EMULATOR_START_TIMEOUT}s; see {log_path}")
+        time.sleep(0.05)
+    return read_info(directory)
+
+
 # pytest fixtures: a conftest.py imports the ones its tests use.
 
 
@@ -135,8 +246,6 @@ CONNECT_TIMEOUT = 60.0
 
 def wait_for(predicate, what, timeout=CONNECT_TIMEOUT, interval=0.1):
     """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    import time
-
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()

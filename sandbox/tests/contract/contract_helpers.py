@@ -1,86 +1,16 @@
 """Helpers shared by the emulator contract tests (importable: pytest puts this directory on sys.path)."""
 
 import base64
-import json
-import signal
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sandbox.emulator import client_env
-from sandbox.emulator.client import AdminClient
+from sandbox.testing import RunningEmulator
 
-REPO = Path(__file__).resolve().parents[3]
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
-
-
-@dataclass
-class RunningEmulator:
-    directory: Path
-    process: subprocess.Popen
-    url: str
-    ca_bundle: str
-    admin: AdminClient
-
-    @property
-    def env(self) -> dict:
-        return client_env(self.directory)
-
-    @property
-    def subscription_id(self) -> str:
-        return self.env["AZURE_SUBSCRIPTION_ID"]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
-
-
-def start_emulator(directory: Path, sites_file: Path, *extra: str, port: int = 0) -> RunningEmulator:
-    info = directory / "emulator.json"
-    log = open(directory.parent / f"{directory.name}.log", "ab")  # noqa: SIM115 - the child writes to it
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sandbox.emulator",
-            "--dir",
-            str(directory),
-            "--port",
-            str(port),
-            "--sites",
-            str(sites_file),
-            *extra,
-        ],
-        cwd=REPO,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not info.exists():
-        if process.poll() is not None:
-            raise RuntimeError(f"the emulator exited with {process.returncode}; log in {log.name}")
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the emulator was not ready within {START_TIMEOUT}s; log in {log.name}")
-        time.sleep(0.05)
-    details = json.loads(info.read_text())
-    return RunningEmulator(
-        directory, process, details["url"], details["ca_bundle"], AdminClient(details["url"], details["ca_bundle"])
-    )
+# start_emulator(directory, sites_file, *options, port=0): a bare emulator, stopped by its stop().
+start_emulator = RunningEmulator.start
 
 
 def wait_for(predicate, timeout: float, what: str):

@@ -6,22 +6,9 @@ come through the emulator's agent hooks. Two of them share the name `hci-edge`, 
 """
 
 import json
-import signal
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
+from sandbox.testing import RunningEmulator, new_onboarding_key
 
-from sandbox.emulator import client_env
-from sandbox.emulator.client import AdminClient
-from sandbox.testing import new_onboarding_key
-
-REPO = Path(__file__).resolve().parents[3]
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 API = "2026-05-01"
 EAST, WEST = "rg-inv-east", "rg-inv-west"
 SITES = {
@@ -41,13 +28,7 @@ CONNECTED = (
 )
 
 
-@dataclass
-class Fleet:
-    directory: Path
-    process: subprocess.Popen
-    env: dict
-    admin: AdminClient
-
+class Fleet(RunningEmulator):
     @property
     def secrets(self):
         """Every secret the emulator minted or received (its secret registry), and the principal's secret."""
@@ -64,33 +45,10 @@ class Fleet:
             if entry["method"] == "GET" and entry["path"].lower().endswith("/microsoft.kubernetes/connectedclusters")
         ]
 
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
-
 
 def start(directory, sites_file):
-    log_path = directory.parent / "emulator.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.emulator", "--dir", str(directory), "--port", "0",
-             "--sites", str(sites_file), "--lro-seconds", "0.3"],
-            cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + START_TIMEOUT
-    while not (directory / "emulator.json").exists():
-        if process.poll() is not None:
-            pytest.fail(f"the emulator exited with {process.returncode}; see {log_path}")
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the emulator was not ready within {START_TIMEOUT}s; see {log_path}")
-        time.sleep(0.05)
-    return Fleet(directory, process, client_env(directory), AdminClient.for_dir(directory))
+    """The fleet's emulator, seeded from `sites_file`, its operations taking 0.3 s."""
+    return Fleet.start(directory, sites_file, lro_seconds=0.3)
 
 
 def connect(fleet, arm, group, name, location, tags, status):

@@ -5,70 +5,23 @@ env.sh exports (sandbox.emulator.client_env), so the modules reach it as a custo
 users reach Azure Stack Hub or a sovereign cloud.
 """
 
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
-from sandbox.emulator import client_env
-from sandbox.emulator.client import AdminClient
-
-REPO = Path(__file__).resolve().parents[3]
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
+from sandbox.testing import RunningEmulator
 
 
-class Sandbox:
+class Sandbox(RunningEmulator):
     """A running emulator: `env` is what env.sh exports, `admin` its /_sandbox/ API."""
-
-    def __init__(self, directory, process):
-        self.directory = directory
-        self.process = process
-        self.env = client_env(directory)
-        self.admin = AdminClient.for_dir(directory)
 
     def requests_since(self, seq):
         """ARM and login requests after `seq` in the request log, as 'METHOD /path' lines."""
         return [f"{entry['method']} {entry['path']}" for entry in self.admin.requests(since=seq)]
 
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
-
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("azure") / "emulator"
-    log_path = directory.parent / "emulator.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.emulator", "--dir", str(directory), "--port", "0", "--lro-seconds", "0.5"],
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + START_TIMEOUT
-    while not (directory / "emulator.json").exists():
-        if process.poll() is not None:
-            pytest.fail(f"the emulator exited with {process.returncode}; see {log_path}")
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the emulator was not ready within {START_TIMEOUT}s; see {log_path}")
-        time.sleep(0.05)
-    running = Sandbox(directory, process)
-    try:
+    with Sandbox.start(tmp_path_factory.mktemp("azure") / "emulator", lro_seconds=0.5) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture

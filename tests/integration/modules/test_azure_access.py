@@ -9,23 +9,15 @@ The emulator here is seeded with user accounts (sites file below), so this modul
 """
 
 import json
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
-import yaml
 from playbook_runner import run_tasks
 
-from sandbox.emulator import client_env
-from sandbox.emulator.client import AdminClient
 from sandbox.emulator.paths import EmulatorPaths
+from sandbox.testing import RunningEmulator
 
 pytestmark = pytest.mark.sandbox
 
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 FATAL = "fatal: [localhost]: FAILED! => "
 OPS = "ops@arcmlsandbox.onmicrosoft.com"
 MFA = "admin@arcmlsandbox.onmicrosoft.com"
@@ -38,13 +30,7 @@ SITES = {
 PRINCIPAL_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_SECRET", "AZURE_CLIENT_SECRET", "AZURE_TENANT", "AZURE_TENANT_ID")
 
 
-class Emulator:
-    def __init__(self, directory, process):
-        self.directory = directory
-        self.process = process
-        self.env = client_env(directory)
-        self.admin = AdminClient.for_dir(directory)
-
+class Emulator(RunningEmulator):
     def user_password(self, name):
         """The user's generated password, kept only in the emulator's state file."""
         return json.loads(EmulatorPaths(self.directory).state.read_text())["users"][name.lower()]["password"]
@@ -52,39 +38,12 @@ class Emulator:
     def requests_since(self, seq):
         return self.admin.requests(since=seq)
 
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
-
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    root = tmp_path_factory.mktemp("azure-access")
-    sites_file, directory = root / "sites.yml", root / "emulator"
-    sites_file.write_text(yaml.safe_dump(SITES))
-    with open(root / "emulator.log", "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.emulator", "--dir", str(directory), "--port", "0", "--sites",
-             str(sites_file), "--lro-seconds", "0.5"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + START_TIMEOUT
-    while not (directory / "emulator.json").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the emulator did not start; see {root / 'emulator.log'}")
-        time.sleep(0.05)
-    running = Emulator(directory, process)
-    running.admin.settings(provider_registration_seconds=0.5)
-    try:
+    directory = tmp_path_factory.mktemp("azure-access") / "emulator"
+    with Emulator.start(directory, SITES, lro_seconds=0.5, provider_registration_seconds=0.5) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def without_principal(env):

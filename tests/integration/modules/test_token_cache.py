@@ -15,24 +15,16 @@ asked the token endpoint:
 import json
 import os
 import re
-import signal
 import stat
-import subprocess
-import sys
-import time
 
 import pytest
-import yaml
 from playbook_runner import run_tasks
 
-from sandbox.emulator import client_env
-from sandbox.emulator.client import AdminClient
 from sandbox.emulator.secrets_registry import SecretRegistry, read_secrets
+from sandbox.testing import RunningEmulator
 
 pytestmark = pytest.mark.sandbox
 
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
 SITE_NAMES = [f"tc-site-{n}" for n in range(1, 6)]
 WORKSPACE = {"name": "mlw-token-cache", "resource_group": "rg-token-cache-ml", "location": "eastus"}
 SITES = {
@@ -48,51 +40,18 @@ AZURE_TASKS_PER_SITE = 3
 CACHE_FILE = ("hci-arc-ml", "azure-tokens", "cache.json")
 
 
-class Emulator:
-    def __init__(self, directory, process):
-        self.directory = directory
-        self.process = process
-        self.env = client_env(directory)
-        self.admin = AdminClient.for_dir(directory)
-
+class Emulator(RunningEmulator):
     def access_tokens(self):
         """Every access token the emulator has issued (its secret registry records each one)."""
         secrets = read_secrets(SecretRegistry.in_directory(self.directory).path)
         return [secret for secret, origin in secrets.items() if origin.startswith("access token of")]
 
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(STOP_TIMEOUT)
-
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    root = tmp_path_factory.mktemp("token-cache")
-    sites_file, directory = root / "sites.yml", root / "emulator"
-    sites_file.write_text(yaml.safe_dump(SITES))
-    with open(root / "emulator.log", "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sandbox.emulator", "--dir", str(directory), "--port", "0", "--sites",
-             str(sites_file), "--lro-seconds", "0.5"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + START_TIMEOUT
-    while not (directory / "emulator.json").exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the emulator did not start; see {root / 'emulator.log'}")
-        time.sleep(0.05)
-    running = Emulator(directory, process)
-    running.admin.settings(provider_registration_seconds=0.2)
-    try:
+    directory = tmp_path_factory.mktemp("token-cache") / "emulator"
+    with Emulator.start(directory, SITES, lro_seconds=0.5, provider_registration_seconds=0.2) as running:
         yield running
-    finally:
-        running.stop()
 
 
 def site_play():
