@@ -137,12 +137,12 @@ sandbox-tests: $(STAMP) testbed ## the sandbox's own tests: units, emulator cont
 
 test: $(STAMP) ## every gate; non-zero if any fails
 	@$(PY) tests/run_gates.py ruff ansible-lint changelog-lint sanity units sandbox-tests integration \
-	  integration-targets molecule reliability-quick
+	  integration-targets molecule reliability
 
-reliability: $(STAMP) collection testbed ## reliability suite: faults, SIGKILL, concurrent runs, bad inputs, secret scan, AWX (about 15 min)
+reliability: $(STAMP) collection testbed ## the whole reliability suite (make test runs it): faults, SIGKILL at 4 points, concurrent runs, bad inputs, secret scan, AWX (about 9 min on a 2-core machine, 15 under load)
 	@$(PY) tests/run_pytest.py reliability tests/reliability
 
-reliability-quick: $(STAMP) collection testbed ## the reliability tests that fit in make test (bad inputs, secret scan, EE context)
+reliability-quick: $(STAMP) collection testbed ## while developing: the reliability tests not marked slow (bad inputs, secret scan, EE context; about 1 min)
 	@$(PY) tests/run_pytest.py reliability-quick tests/reliability -m "not slow"
 
 BENCH_SIZES ?= 1,5,10

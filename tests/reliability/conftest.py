@@ -52,7 +52,7 @@ def rel_sandbox_factory(testbed_bin, tmp_path_factory):  # noqa: F811 -- the fix
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: takes minutes; runs in make reliability, not in make test")
+    config.addinivalue_line("markers", "slow: takes minutes; in make test and make reliability, not reliability-quick")
 
 
 def pytest_collection_modifyitems(items):

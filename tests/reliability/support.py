@@ -148,12 +148,20 @@ class RelSandbox:
     # Running
 
     def run_playbook(self, playbook, *args, user=USER, inventory=None, env=None, on_start=None, label="run",
-                     timeout=RUN_TIMEOUT, scan=True) -> Run:  # fmt: skip
-        """ansible-playbook -vvvv `playbook` on the sandbox's inventory (kubeconfigs for `user`), secret-scanned."""
+                     timeout=RUN_TIMEOUT, scan=True, temp_dir=None) -> Run:  # fmt: skip
+        """ansible-playbook -vvvv `playbook` on the sandbox's inventory (kubeconfigs for `user`), secret-scanned.
+
+        `temp_dir`: the run's TMPDIR (ANSIBLE_LOCAL_TEMP and ANSIBLE_REMOTE_TEMP inside it) is this directory,
+        which the caller may give several runs (a killed run and the next one); by default, one of the run's own.
+        """
         inventory = inventory or self.inventory(user)
         record = self.work / f"{label}.records.jsonl"
         record.unlink(missing_ok=True)
         secret_scan = RunScan.prepare(self.dir, self.work, label)
+        if temp_dir is not None:
+            # The scan's temp directory becomes a link to the caller's: the run writes there, the scan looks there.
+            secret_scan.tmp.rmdir()
+            secret_scan.tmp.symlink_to(Path(temp_dir).resolve(), target_is_directory=True)
         # The run's own TMPDIR and the helm/kubectl shims first on its PATH (the caller's PATH, if it gives one).
         path_variable = (env or {}).get("PATH") or self.env.get("PATH") or os.environ["PATH"]
         environ = ansible_env(self.env, self.work, record, {**(env or {}), **secret_scan.environment(path_variable)})
