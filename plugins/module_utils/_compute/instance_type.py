@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.names import is_dns_subdomain
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.quantity import parse_quantity
 
 GROUP = "amlarc.azureml.com"
@@ -29,8 +30,7 @@ KIND = "InstanceType"
 CRD_NAME = f"{PLURAL}.{GROUP}"
 GPU_RESOURCE = "nvidia.com/gpu"
 
-# A Kubernetes object name (RFC 1123 subdomain), a label key's name part, and a label value.
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# A label key's name part, and a label value.
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 
 
@@ -87,7 +87,7 @@ class InstanceTypeSpec:
 
 
 def check_object_name(name, what):
-    if not isinstance(name, str) or len(name) > 253 or not _SUBDOMAIN.match(name):
+    if not is_dns_subdomain(name):
         raise InstanceTypeError(
             f"{what} {name!r} is not a Kubernetes object name: at most 253 lower-case letters, digits, '-' and '.', "
             "starting and ending with a letter or digit."
@@ -159,7 +159,7 @@ def _node_selector(selector, problems):
 
 def _valid_label_key(key):
     prefix, name = key.rpartition("/")[::2]
-    if prefix and (len(prefix) > 253 or not _SUBDOMAIN.match(prefix)):
+    if prefix and not is_dns_subdomain(prefix):
         return False
     return 0 < len(name) <= 63 and bool(_LABEL_NAME.match(name))
 

@@ -33,6 +33,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._compute.instance_type 
     normalize,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import default_compute_name
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.names import is_dns_label
 
 CONNECTED_CLUSTERS = "Microsoft.Kubernetes/connectedClusters"
 MANAGED_CLUSTERS = "Microsoft.ContainerService/managedClusters"
@@ -47,8 +48,6 @@ IDENTITY_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/[^/]+$",
     re.IGNORECASE,
 )
-# A Kubernetes namespace name (RFC 1123 label).
-NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DEFAULT_NAMESPACE = "default"
 
 
@@ -151,7 +150,7 @@ def desired_compute(params, workspace):
     name (see default_compute_name). No request is made."""
     cluster_id = cluster_id_from_params(params, workspace)
     namespace = params.get("namespace") or DEFAULT_NAMESPACE
-    if len(namespace) > 63 or not NAMESPACE.match(namespace):
+    if not is_dns_label(namespace):
         raise ComputeSpecError(
             f"namespace {namespace!r} is not a Kubernetes namespace name: at most 63 lower-case letters, digits and "
             "'-', starting and ending with a letter or digit."

@@ -27,6 +27,12 @@ import re
 from dataclasses import dataclass
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
+from ansible_collections.hci.arc_ml.plugins.module_utils._kube.names import (
+    DNS_LABEL,
+    DNS_LABEL_MAX,
+    DNS_SUBDOMAIN,
+    DNS_SUBDOMAIN_MAX,
+)
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.quantity import QuantityError, parse_quantity
 
 # What the Azure ML extension looks for on a claim (the sources in the module docstring).
@@ -43,9 +49,6 @@ ACCESS_MODES = ("ReadWriteMany", "ReadOnlyMany", "ReadWriteOnce")
 DEFAULT_ACCESS_MODE = "ReadWriteMany"
 DEFAULT_NAMESPACE = "default"
 
-# Object names: a namespace is an RFC 1123 label, a PersistentVolume and a claim are DNS subdomains.
-_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
-_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 # A host name (RFC 1123): dot-separated labels of letters, digits and '-', not starting or ending with '-'.
 _HOST_LABEL = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?")
 _DOTTED_NUMBERS = re.compile(r"[0-9.]+")
@@ -89,9 +92,9 @@ def share_from_params(params, namespace, present=True):
     name = params.get("name")
     volume_name = params.get("volume_name") or default_volume_name(namespace, name)
     problems = [
-        *_name_problems("namespace", namespace, _LABEL, 63),
-        *_name_problems("name", name, _SUBDOMAIN, 253),
-        *_name_problems("volume_name", volume_name, _SUBDOMAIN, 253, given=params.get("volume_name")),
+        *_name_problems("namespace", namespace, DNS_LABEL, DNS_LABEL_MAX),
+        *_name_problems("name", name, DNS_SUBDOMAIN, DNS_SUBDOMAIN_MAX),
+        *_name_problems("volume_name", volume_name, DNS_SUBDOMAIN, DNS_SUBDOMAIN_MAX, given=params.get("volume_name")),
     ]
     if not present:
         _raise(problems, name)
@@ -130,18 +133,18 @@ def _name_problems(option, value, pattern, limit, given=True):
         return [f"{option} is required"]
     if len(value) <= limit and pattern.fullmatch(value):
         return []
-    kind = "an RFC 1123 label" if pattern is _LABEL else "a DNS subdomain name"
+    kind = "an RFC 1123 label" if pattern is DNS_LABEL else "a DNS subdomain name"
     hint = "" if given else " (namespace-name, the default: set volume_name)"
     return [
         f"{option} {value!r}{hint} is not {kind}: at most {limit} lower-case letters, digits and '-'"
-        + ("" if pattern is _LABEL else " or '.'")
+        + ("" if pattern is DNS_LABEL else " or '.'")
         + ", starting and ending with a letter or digit"
     ]
 
 
 def check_namespace(namespace):
     """`namespace` if it is a namespace name, else ShareError."""
-    problems = _name_problems("namespace", namespace, _LABEL, 63)
+    problems = _name_problems("namespace", namespace, DNS_LABEL, DNS_LABEL_MAX)
     if problems:
         raise ShareError(f"{problems[0]}. Nothing was changed.")
     return namespace
