@@ -12,6 +12,7 @@ import yaml
 from cluster_helpers import dump, task
 
 from sandbox.k8s.api import KubeApiError
+from sandbox.testing import wait_for
 
 pytestmark = pytest.mark.testbed
 
@@ -114,7 +115,9 @@ def test_a_foreign_volume_with_the_same_name_is_never_taken_over(storage, playbo
                  "nfs": {"server": "10.9.9.9", "path": "/theirs"}},
     }  # fmt: skip
     storage.api.post(VOLUMES, foreign)
-    before = storage.volume("default-foreign")
+    # The controller-manager marks a new volume Available (a status write); only then is it settled.
+    before = wait_for(lambda: (storage.volume("default-foreign").get("status") or {}).get("phase") == "Available"
+                      and storage.volume("default-foreign"), "the foreign volume to be Available")  # fmt: skip
 
     run = playbook([share(storage, "foreign"), share(storage, "foreign", state="absent")])
 
