@@ -202,7 +202,14 @@ notes:
     resource while not connected - reinstall them. Onboarded as another resource that exists - fail, naming it.
     Agents whose Azure resource is gone - remove them (CRDs, release, namespace) and onboard. Resource O(name)
     exists but no agents - continue an onboarding that this cluster's key Secret proves was interrupted
-    (V(unfinished_onboarding), no O(force) needed), else fail unless O(force). Nothing - onboard.
+    (V(unfinished_onboarding), no O(force) needed), else fail unless O(force). No resource and no agents, but the
+    key Secret - an onboarding that stopped, or is running in another task, between storing its key and creating the
+    resource: carry it on with that key (V(unfinished_onboarding)), never cleaning up under it. Nothing - onboard.
+  - >-
+    Two tasks onboarding one cluster at once (two overlapping runs) never remove each other's work: the second one
+    carries on with the first one's key, or stops with one line when it finds the agents' helm release busy or
+    the key Secret written under it. While waiting for C(Connected), the task stops as soon as namespace
+    C(azure-arc) is deleted (the agents will not connect) instead of waiting out O(wait_timeout).
   - >-
     Proxy settings are not sent to Azure; they go to the agents as the chart's C(global.httpsProxy),
     C(global.httpProxy), C(global.noProxy) and C(global.proxyCert) values. Azure only records that feature

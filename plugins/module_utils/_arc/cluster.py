@@ -118,6 +118,13 @@ class ArcCluster:
     def namespace_exists(self, name):
         return self._namespace(name) is not None
 
+    def agents_namespace_removed(self):
+        """'gone' or 'being deleted' when namespace azure-arc (where the agents run) is, else None."""
+        namespace = self._namespace(ARC_NAMESPACE)
+        if namespace is None:
+            return "gone"
+        return "being deleted" if (namespace.get("metadata") or {}).get("deletionTimestamp") else None
+
     def existing_arc_crds(self):
         listed = self._call("list customresourcedefinitions", "GET", CRD_PATH)
         names = {(item.get("metadata") or {}).get("name") for item in listed.get("items") or []}

@@ -27,6 +27,7 @@ the observations that cost a request are passed as callables and asked for only 
 | present, no ConfigMap      | -                          | release_without_config   | fail; force: clean, onboard   |
 | absent                     | exists, in-cluster key fits| unfinished_onboarding    | install with that key         |
 | absent                     | exists, no fitting key     | resource_without_release | fail; force: new key, install |
+| absent, in-cluster key     | absent                     | unfinished_onboarding    | create it with that key       |
 | absent                     | absent                     | not_onboarded            | (clean leftovers), onboard    |
 | absent, ConfigMap = other  | absent                     | not_onboarded            | leftovers: fail; force: clean |
 
@@ -39,7 +40,10 @@ The in-cluster key Secret
 (azure-arc/azure-arc-connect-privatekey) is written, labelled for helm to adopt, before the ARM resource is
 created (the agent chart then renders it from the helm value global.onboardingPrivateKey), so a run stopped
 between the two finds the key that proves the resource is this cluster's and finishes the job instead of
-refusing ("unfinished_onboarding"). `cluster_key_matches()` answers True (it fits ARM's
+refusing ("unfinished_onboarding"). With no ARM resource yet, a key Secret means an onboarding stopped (or still
+running in another task) between storing its key and its ARM write: it is carried on with that key, never cleaned
+up, so two tasks onboarding one cluster at once never pull the namespace from under each other's helm install.
+`cluster_key_matches()` answers True (it fits ARM's
 agentPublicKeyCertificate), False (it does not) or None (no key to compare): only False is a key_mismatch, so a
 cluster that is merely Offline, or whose Secret cannot be read, is never re-keyed.
 """
@@ -102,7 +106,7 @@ class Observed:
     config: the ConfigMap's data or None (read with or without a release: it names whose leftovers they are);
     where: how the cluster was reached (for messages).
     other_resource_exists(identity) -> bool, cluster_key_matches() -> True, False or None (nothing to
-    compare), leftovers() -> list of names:
+    compare), leftovers() -> list of names, cluster_has_key() -> whether the key Secret holds a key:
     asked only when needed.
     """
 
@@ -114,6 +118,7 @@ class Observed:
     other_resource_exists: object
     cluster_key_matches: object
     leftovers: object
+    cluster_has_key: object
 
     def __post_init__(self):
         self.requested = tuple(part.lower() for part in self.requested)
@@ -207,11 +212,15 @@ def _without_release(observed, force, stale=False):
     """The plan when no release counts: none exists, or a stale one is removed first (`stale`).
 
     Leftovers (namespace azure-arc, Arc CRDs) are removed before a new onboarding; an interrupted onboarding
-    keeps them, since its namespace holds the key that proves the resource is this cluster's.
+    keeps them, since its namespace holds the key that proves the resource is this cluster's (or, before its ARM
+    write, the key another task may be onboarding with right now).
     """
     if observed.resource is None:
+        names_another = _names_another_resource(observed)
+        if not stale and not names_another and observed.cluster_has_key():
+            return Plan(UNFINISHED_ONBOARDING, install=True, key=CLUSTER_KEY)
         cleanup = stale or bool(observed.leftovers())
-        if cleanup and not stale and not force and _names_another_resource(observed):
+        if cleanup and not stale and not force and names_another:
             return Plan(
                 NOT_ONBOARDED,
                 failure=_names_another(

@@ -189,6 +189,7 @@ class Onboarding:
             other_resource_exists=self.other_resource_exists,
             cluster_key_matches=lambda: self.cluster_key_matches(resource),
             leftovers=cluster.leftovers,
+            cluster_has_key=lambda: self.cluster_key() is not None,
         )
         plan = _arc_detect.detect(observed, force=self.force)
         self.module.result["detected"] = plan.situation
@@ -463,7 +464,10 @@ class Onboarding:
 
         def poll():
             answer = self.arm.request("GET", self.path, _arc_resource.API_VERSION)
-            return answer.body or {}, answer.retry_after
+            body = answer.body or {}
+            if not _arc_resource.is_connected(body):
+                self.fail_if_agents_removed()
+            return body, answer.retry_after
 
         return waiter.poll_until(
             poll,
@@ -475,6 +479,20 @@ class Onboarding:
             describe=lambda body: _arc_resource.properties_of(body).get("connectivityStatus") or "unknown",
             first=(resource, None),
         )
+
+    def fail_if_agents_removed(self):
+        """Stop waiting for Connected once the agents' namespace is deleted: they will never connect.
+
+        Another task (a teardown, a forced onboarding) removed them while this one waited; without this check the
+        task would wait out its whole timeout.
+        """
+        removed = self.cluster().agents_namespace_removed()
+        if removed:
+            raise ArcMLError(
+                f"Namespace {ARC_NAMESPACE} on the cluster at {self.where} is {removed} while connected cluster "
+                f"{self.name} waits for its agents to report Connected: another task, or someone by hand, removed "
+                "the Arc agents. Re-run the task when that removal has finished."
+            )
 
     def remove_agents(self, release):
         """Remove stale agents before onboarding again: release (no hooks), Arc CRDs, namespace azure-arc.

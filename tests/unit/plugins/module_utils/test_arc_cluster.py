@@ -221,6 +221,18 @@ def test_leftovers_name_the_namespace_and_the_arc_crds(server, cluster):
     assert cluster.leftovers() == ["namespace azure-arc", "CRD connectedclusters.arc.azure.com"]
 
 
+def test_the_agents_namespace_is_reported_gone_or_being_deleted(server, cluster):
+    assert cluster.agents_namespace_removed() == "gone"
+    server.put("/api/v1/namespaces/azure-arc", {"metadata": {"name": "azure-arc"}})
+    assert cluster.agents_namespace_removed() is None
+    server.put(
+        "/api/v1/namespaces/azure-arc",
+        {"metadata": {"name": "azure-arc", "deletionTimestamp": "2026-12-06T04:30:00Z"}},
+    )
+    assert cluster.agents_namespace_removed() == "being deleted"
+    assert [r["method"] for r in server.requests] == ["GET", "GET", "GET"]
+
+
 class Clock:
     def __init__(self):
         self.now = 100.0

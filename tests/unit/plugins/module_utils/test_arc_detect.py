@@ -18,9 +18,10 @@ def release(status="deployed"):
 class Calls:
     """The lazy observations, counting how often each was asked for."""
 
-    def __init__(self, other_exists=False, key_matches=False, leftovers=()):
+    def __init__(self, other_exists=False, key_matches=False, leftovers=(), has_key=False):
         self.asked = []
         self._other, self._key, self._leftovers = other_exists, key_matches, list(leftovers)
+        self._has_key = has_key
 
     def other_resource_exists(self, identity):
         self.asked.append(("other", identity))
@@ -34,6 +35,10 @@ class Calls:
         self.asked.append("leftovers")
         return self._leftovers
 
+    def cluster_has_key(self):
+        self.asked.append("has key")
+        return self._has_key
+
 
 def plan(resource, release_, config, force=False, **calls):
     observed_calls = Calls(**calls)
@@ -46,6 +51,7 @@ def plan(resource, release_, config, force=False, **calls):
         observed_calls.other_resource_exists,
         observed_calls.cluster_key_matches,
         observed_calls.leftovers,
+        observed_calls.cluster_has_key,
     )
     return detect.detect(observed, force=force), observed_calls.asked
 
@@ -214,6 +220,28 @@ def test_nothing_anywhere_is_a_fresh_onboarding_that_clears_leftovers_first():
     assert (clean.situation, clean.install, clean.key, clean.cleanup) == ("not_onboarded", True, "new", False)
     dirty = plan(None, None, None, leftovers=["namespace azure-arc"])[0]
     assert dirty.cleanup is True
+
+
+def test_a_key_in_the_cluster_without_a_resource_is_an_onboarding_carried_on_with_that_key():
+    # Stopped (or still running in another task) after storing its key and before its ARM write: never cleaned up,
+    # so a concurrent run's namespace and helm install stay, and a fresh key would only collide with its Secret.
+    result, asked = plan(None, None, None, has_key=True, leftovers=["namespace azure-arc", "CRD x"])
+    assert (result.situation, result.install, result.key, result.cleanup, result.failure) == (
+        "unfinished_onboarding",
+        True,
+        "cluster",
+        False,
+        None,
+    )
+    assert "leftovers" not in asked
+    # A ConfigMap naming another resource still needs force, which cleans up and onboards with a new key.
+    refused = plan(None, None, OTHER, has_key=True, leftovers=["namespace azure-arc"])[0]
+    assert refused.failure and "'old-name' in resource group 'rg-old'" in refused.failure
+    forced = plan(None, None, OTHER, force=True, has_key=True, leftovers=["namespace azure-arc"])[0]
+    assert (forced.cleanup, forced.key) == (True, "new")
+    # A stale release is removed with its namespace, key included: a new key then.
+    stale = plan(None, release(), THIS, has_key=True)[0]
+    assert (stale.situation, stale.cleanup, stale.key) == ("stale_release", True, "new")
 
 
 def test_config_identity_is_lower_cased_and_complete():
