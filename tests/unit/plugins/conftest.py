@@ -1,4 +1,4 @@
-"""Test doubles shared by the unit tests: a scripted HTTP transport, a fake clock, a fake credential."""
+"""Test doubles shared by the unit tests: a scripted HTTP transport, a fake clock, a fake credential; run_module."""
 
 import io
 import json
@@ -6,11 +6,26 @@ import time
 
 import pytest
 import requests
+from ansible.module_utils.testing import patch_module_args
 from azure.core.credentials import AccessToken
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.pipeline.transport import RequestsTransportResponse as LegacyResponse
 from azure.core.rest import HttpRequest as RestRequest
 from azure.core.rest._requests_basic import RestRequestsTransportResponse
+
+
+def run_module(capsys, module, args):
+    """Run `module.main()` with `args` as its module arguments; return the result it printed, parsed.
+
+    A module ends by exiting, with code 1 when its result says failed and 0 otherwise; that is checked here.
+    Test modules import this as ansible_collections.hci.arc_ml.tests.unit.plugins.conftest: the bare name
+    `conftest` is each conftest.py in turn, whichever pytest loaded last.
+    """
+    with patch_module_args(args), pytest.raises(SystemExit) as exited:
+        module.main()
+    result = json.loads(capsys.readouterr().out)
+    assert exited.value.code == (1 if result.get("failed") else 0), result
+    return result
 
 
 class FakeClock:

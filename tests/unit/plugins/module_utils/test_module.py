@@ -3,23 +3,22 @@
 import json
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError, import_optional
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.version import COLLECTION_VERSION, USER_AGENT
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module as run_module_main
 
 REPO = Path(__file__).resolve().parents[4]
 
 
 def run_module(capsys, main, args=None, **options):
     """Build an ArcMLModule with `args`, run `main`, return the parsed result."""
-    with patch_module_args(args or {}), pytest.raises(SystemExit) as exited:
-        ArcMLModule({"name": {"type": "str"}}, **options).run(main)
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+    module = SimpleNamespace(main=lambda: ArcMLModule({"name": {"type": "str"}}, **options).run(main))
+    return run_module_main(capsys, module, args or {})
 
 
 def test_result_and_changed(capsys):

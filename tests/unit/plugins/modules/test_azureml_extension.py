@@ -5,7 +5,6 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import settings, tasks
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import NOT_YET_CREATED
@@ -13,6 +12,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import p
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef, ExtensionClient
 from ansible_collections.hci.arc_ml.plugins.modules import azureml_extension
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 KEY = (
     "-----BEGIN PRIVATE KEY-----\n"
@@ -127,9 +127,7 @@ RELAY_STRING = (
 
 def run_azureml(capsys, **options):
     args = {"cluster_name": "site-1", "resource_group": "rg-site-1", "subscription_id": "not-a-guid", **options}
-    with patch_module_args(args), pytest.raises(SystemExit):
-        azureml_extension.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(capsys, azureml_extension, args)
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,9 @@ mode plans what it would create; outside check mode the answer stays an error. c
 test_connected_cluster.py.
 """
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.modules import azureml_extension, cluster_extension
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 ARM = "https://127.0.0.1:8443"
 SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
@@ -71,11 +69,7 @@ class NewSubscription:
 
 def run(capsys, module, **args):
     arguments = {**AUTH, "cluster_name": "site-1", "resource_group": "rg-site", **args}
-    with patch_module_args(arguments), pytest.raises(SystemExit) as exited:
-        module.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+    return run_module(capsys, module, arguments)
 
 
 def test_azureml_extension_in_check_mode_plans_the_install_when_nothing_of_arc_is_registered(fake_azure, capsys):

@@ -9,9 +9,9 @@ import json
 
 import pytest
 import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._cluster_access import facts
 from ansible_collections.hci.arc_ml.plugins.modules import cluster_credentials
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 ARM = "https://127.0.0.1:8443"
 LOGIN = ARM + "/login"
@@ -80,11 +80,7 @@ class FakeArm:
 
 def run(capsys, no_log=True, **args):
     arguments = {**AUTH, "cluster_name": "site-1", "resource_group": "rg-hci", "_ansible_no_log": no_log, **args}
-    with patch_module_args(arguments), pytest.raises(SystemExit) as exited:
-        cluster_credentials.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+    return run_module(capsys, cluster_credentials, arguments)
 
 
 def test_refuses_to_run_without_no_log_and_asks_azure_nothing(fake_azure, capsys):

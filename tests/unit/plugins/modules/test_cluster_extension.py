@@ -7,8 +7,8 @@ run that got past the local checks would fail on that instead, before any networ
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.modules import cluster_extension
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 RELAY = (
     "Endpoint=sb://relay-ns.servicebus.windows.net/;SharedAccessKeyName=azureml_rw;"
@@ -38,9 +38,7 @@ def run(capsys, **options):
         "subscription_id": "not-a-guid",
         **options,
     }
-    with patch_module_args(args), pytest.raises(SystemExit):
-        cluster_extension.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module(capsys, cluster_extension, args)
 
 
 @pytest.mark.parametrize(

@@ -1,14 +1,12 @@
 """hci.arc_ml.cluster_preflight with the Kubernetes API replaced: thresholds, facts, fail_on_unmet, calls made."""
 
-import json
-
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import tasks as _nodes_tasks
 from ansible_collections.hci.arc_ml.plugins.modules import cluster_preflight
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 
 def api_node(name, os_name="linux", cpu="8", memory="32Gi", arch="amd64", taints=None):
@@ -70,11 +68,7 @@ def fresh_warnings(monkeypatch):
 
 
 def run(capsys, **args):
-    with patch_module_args(args), pytest.raises(SystemExit) as exited:
-        cluster_preflight.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+    return run_module(capsys, cluster_preflight, args)
 
 
 def warnings(result):

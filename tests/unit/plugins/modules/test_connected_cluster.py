@@ -20,6 +20,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._arc import onboarding 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 from ansible_collections.hci.arc_ml.plugins.modules import connected_cluster, connected_cluster_info
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 ARM = "https://127.0.0.1:8443"
 LOGIN = ARM + "/login"
@@ -55,6 +56,7 @@ class World:
         self.config = None
         self.cluster_key = None
         self.leftovers = []
+        self.agents_namespace = None  # 'gone' or 'being deleted': what another task did to namespace azure-arc
         self.chart_version = chart_version
         self.helm_values = None
         self.cluster_made = False
@@ -157,6 +159,10 @@ class FakeArcCluster:
     def leftovers(self):
         return list(self.world.leftovers)
 
+    def agents_namespace_removed(self):
+        self.world.events.append("kube read namespace")
+        return self.world.agents_namespace
+
     def store_onboarding_key(self, key, replace):
         self.world.events.append(f"kube store key{' (replace)' if replace else ''}")
         self.world.cluster_key = key
@@ -246,11 +252,8 @@ def run(capsys, world, module=connected_cluster, **args):
     base = {"name": "site-1", "resource_group": "rg-site", "location": "eastus", "kubeconfig": world.kubeconfig}
     if module is connected_cluster_info:
         base = {}
-    with patch_module_args(dict(AUTH, **base, **args)), pytest.raises(SystemExit) as exited:
-        module.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+
+    return run_module(capsys, module, dict(AUTH, **base, **args))
 
 
 def test_check_mode_plans_a_fresh_connection_without_any_write(world, capsys):
@@ -411,6 +414,40 @@ def test_an_onboarding_stopped_after_the_put_is_finished_by_the_next_run_without
     assert world.resource["properties"]["agentPublicKeyCertificate"] == public
     assert world.helm_values["global"]["onboardingPrivateKey"] == stored.private_key_pem
     assert result["helm_release"]["private_key_delivery"] == "secret_and_value"
+
+
+def test_an_onboarding_stopped_before_the_put_is_carried_on_with_its_key(world, capsys, onboarding_key):
+    # The key Secret stands in the cluster and nothing is in Azure: another task is onboarding this cluster right
+    # now, or one stopped between storing its key and its PUT. Its namespace is not a leftover to clean up: the
+    # resource is created with that key and helm gets it, so two runs at once converge on one key.
+    world.cluster_key = onboarding_key
+    world.leftovers = ["namespace azure-arc", "CRD connectedclusters.arc.azure.com"]
+
+    result = run(capsys, world)
+
+    assert result["changed"] is True and result["detected"] == "unfinished_onboarding"
+    assert world.events == ["helm list", "dp healthCheck", "arm PUT", "dp GetHelmSettings", "helm pull", "helm upgrade"]
+    assert world.resource["properties"]["agentPublicKeyCertificate"] == onboarding_key.public_key_certificate
+    assert world.helm_values["global"]["onboardingPrivateKey"] == onboarding_key.private_key_pem
+    assert result["connected_cluster"]["connectivity_status"] == "Connected"
+
+
+def test_the_wait_for_connected_stops_when_another_task_removes_the_agents(world, capsys, monkeypatch):
+    # The agents were installed, then their namespace was deleted under them: they will never connect, and the
+    # task says so at its first poll instead of waiting out wait_timeout.
+    monkeypatch.setattr(world, "connect_agents", lambda: None)
+    world.agents_namespace = "being deleted"
+
+    result = run(capsys, world, wait_timeout=600)
+
+    assert result["failed"] is True
+    assert result["msg"].startswith("Namespace azure-arc on the cluster at kubeconfig ")
+    assert result["msg"].endswith(
+        "context site-1 is being deleted while connected cluster site-1 waits for its agents to report Connected: "
+        "another task, or someone by hand, removed the Arc agents. Re-run the task when that removal has finished."
+    )
+    after_helm = world.events[world.events.index("helm upgrade") + 1 :]
+    assert after_helm == ["kube read namespace"], "the first poll reads the namespace, then the task fails"
 
 
 def test_every_chart_version_gets_the_key_as_a_value(world, capsys, onboarding_key):

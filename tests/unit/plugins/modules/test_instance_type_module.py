@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.modules import instance_type
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 PATH = "/apis/amlarc.azureml.com/v1alpha1/instancetypes"
 SMALL = {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"cpu": "2", "memory": "4Gi"}}
@@ -62,11 +62,7 @@ def server(monkeypatch):
 
 
 def run(capsys, **args):
-    with patch_module_args(args), pytest.raises(SystemExit) as exited:
-        instance_type.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+    return run_module(capsys, instance_type, args)
 
 
 def test_create_then_nothing_to_do(server, capsys):

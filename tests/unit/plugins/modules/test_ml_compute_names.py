@@ -1,12 +1,10 @@
 """hci.arc_ml.ml_compute's compute name and ownership through the whole module against a scripted Azure: the
 argument spec, the ARM pipeline, and which requests are sent (only the network and the clock are fake)."""
 
-import json
-
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import default_compute_name
 from ansible_collections.hci.arc_ml.plugins.modules import ml_compute
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 ARM = "https://127.0.0.1:8443"
 LOGIN = ARM + "/login"
@@ -43,11 +41,7 @@ class FakeArm:
 
 def run(capsys, **args):
     arguments = {**AUTH, "workspace_name": "mlw", "resource_group": "rg-ml", **args}
-    with patch_module_args(arguments), pytest.raises(SystemExit) as exited:
-        ml_compute.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+    return run_module(capsys, ml_compute, arguments)
 
 
 def kubernetes_compute(name, cluster):

@@ -1,15 +1,14 @@
 """hci.arc_ml.node_taint with the Kubernetes API replaced by an in-memory cluster: options, results, diff."""
 
 import copy
-import json
 
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import tasks as _nodes_tasks
 from ansible_collections.hci.arc_ml.plugins.modules import node_taint
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 OURS = {"key": "node.kubernetes.io/os", "value": "windows", "effect": "NoSchedule"}
 FOREIGN = {"key": "example.com/maintenance", "value": "true", "effect": "NoSchedule"}
@@ -74,11 +73,7 @@ def fresh_warnings(monkeypatch):
 
 
 def run(capsys, **args):
-    with patch_module_args(args), pytest.raises(SystemExit) as exited:
-        node_taint.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+    return run_module(capsys, node_taint, args)
 
 
 def warnings(result):

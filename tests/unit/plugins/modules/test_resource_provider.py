@@ -7,8 +7,8 @@ only the network and the clock are fake.
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.modules import resource_provider
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 ARM = "https://127.0.0.1:8443"
 LOGIN = ARM + "/login"
@@ -58,11 +58,7 @@ class FakeProviders:
 
 
 def run(capsys, **args):
-    with patch_module_args(dict(AUTH, **args)), pytest.raises(SystemExit) as exited:
-        resource_provider.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0)
-    return result
+    return run_module(capsys, resource_provider, dict(AUTH, **args))
 
 
 NAMESPACES = ["Microsoft.Kubernetes", "Microsoft.KubernetesConfiguration"]

@@ -24,7 +24,6 @@ import test_node_taint as taint_tests
 import test_resource_provider as provider_tests
 import test_training_volume as volume_tests
 import yaml
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._nodes import tasks as _nodes_tasks
 from ansible_collections.hci.arc_ml.plugins.modules import (
@@ -36,6 +35,7 @@ from ansible_collections.hci.arc_ml.plugins.modules import (
     ml_compute_info,
     resource_provider,
 )
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 # The other tests' fixtures, used here by name through request.getfixturevalue().
 from test_connected_cluster import onboarding_key, world  # noqa: F401  # pylint: disable=unused-import
@@ -73,9 +73,7 @@ def is_mutating(name):
 
 
 def run_main(capsys, module, args):
-    with patch_module_args(args), pytest.raises(SystemExit):
-        module.main()
-    result = json.loads(capsys.readouterr().out)
+    result = run_module(capsys, module, args)
     assert not result.get("failed"), result.get("msg")
     return result
 

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import test_resource_provider as provider_tests
-from ansible.module_utils.testing import patch_module_args
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.modules import training_volume
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
 
 SHARE = {
     "name": "training-data",
@@ -211,11 +211,7 @@ def instant_waits(monkeypatch, fake_clock):
 def run(capsys, *option_sets, **args):
     """Run the module with the options of `option_sets` (dicts, later ones winning), then `args`."""
     args = {key: value for options in (*option_sets, args) for key, value in options.items()}
-    with patch_module_args(args), pytest.raises(SystemExit) as exited:
-        training_volume.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exited.value.code == (1 if result.get("failed") else 0), result
-    return result
+    return run_module(capsys, training_volume, args)
 
 
 def test_creates_a_reserved_volume_and_claim_waits_until_bound_then_changes_nothing(storage, capsys):
