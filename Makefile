@@ -94,8 +94,8 @@ sanity: $(STAMP) ## ansible-test sanity from a copy at ansible_collections/hci/a
 	  && cd "$$root" && PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/ansible-test sanity \
 	     --venv --python 3.11 --color no --truncate 0
 
-units: $(STAMP) collection ## unit tests
-	@$(PY) tests/run_pytest.py units tests/unit
+units: $(STAMP) collection ## unit tests (the collection's, and bench/tests: the fleet projection of bench/scale.py)
+	@$(PY) tests/run_pytest.py units tests/unit bench/tests
 
 # The report's screenshot test looks at the HTML in a real headless browser: Debian's chromium-headless-shell,
 # installed here when no Chromium is on PATH and the machine lets us (root with apt-get). ARCML_BROWSER names another.
