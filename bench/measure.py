@@ -24,6 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 COLLECTIONS = REPO / ".build" / "collections"
 CALLBACKS = REPO / "bench" / "callback_plugins"
+# The settings the README tells users to run the playbooks with (pipelining among them); --forks still wins.
+FLEET_CONFIG = REPO / "playbooks" / "ansible.cfg"
 # Variables of the developer's own shell that would point a run somewhere else.
 FOREIGN_PREFIXES = ("AZURE_", "ARCML_", "ANSIBLE_", "K8S_AUTH_", "REQUESTS_CA_BUNDLE", "ARM_")
 WRITE_METHODS = ("PUT", "PATCH", "POST", "DELETE")
@@ -52,6 +54,7 @@ def ansible_env(sandbox_env: dict, work: Path, record_file: Path | None = None, 
     environ = {k: v for k, v in os.environ.items() if not k.startswith(FOREIGN_PREFIXES)}
     environ.update(sandbox_env)
     environ.update(
+        ANSIBLE_CONFIG=str(FLEET_CONFIG),
         ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
         ANSIBLE_LOCAL_TEMP=str(work / "ansible-local"),
         ANSIBLE_NOCOLOR="1",

@@ -141,18 +141,8 @@ options:
       - A re-creation always waits for the old objects to be gone before it creates the new ones.
     type: bool
     default: true
-  wait_timeout:
-    description:
-      - How many seconds this task may spend waiting, in total, measured on a monotonic clock.
-    type: int
-    default: 600
-  wait_sleep:
-    description:
-      - The longest pause, in seconds, between two reads while waiting. The first read follows after 1 second and
-        the pause grows by 1 second with each read up to O(wait_sleep).
-    type: int
-    default: 5
 extends_documentation_fragment:
+  - hci.arc_ml.wait
   - hci.arc_ml.kube_auth
   - hci.arc_ml.azure_auth
   - hci.arc_ml.attributes

@@ -188,6 +188,25 @@ def test_report_puts_trouble_first_and_publishes_a_summary(fleet, tmp_path):
     assert_report_painted(screenshot(report_dir / "fleet-report.html", tmp_path), ["ok"])
 
 
+def test_a_bad_variable_of_a_late_step_fails_the_site_before_any_step_runs(fleet, tmp_path):
+    # site.yml checks every step's variables against the roles' argument specs in one task, first: a typo for the
+    # compute attach (the fifth step) stops the site before its preflight, connect or extension step runs.
+    _, _, admin = fleet
+    override = tmp_path / "override.yml"
+    override.write_text(json.dumps({"hci_clusters": {"hosts": {"pb-linux": {"compute_attach_state": "detached"}}}}))
+    mark = admin.last_seq()
+    run = play(fleet, tmp_path, "site.yml", "-i", str(override))
+    assert run.rc != 0
+    assert "1 of 2 site(s) failed: ['pb-linux']" in run.output
+    assert "compute_attach_state" in run.output and "detached" in run.output
+    lines = run.output.splitlines()
+    fatal = next(i for i, line in enumerate(lines) if line.startswith("fatal: [pb-linux]"))
+    failed_task = next(line for line in reversed(lines[:fatal]) if line.startswith("TASK ["))
+    assert "Check the variables of every step" in failed_task, failed_task
+    assert not re.search(r"TASK \[hci\.arc_ml\.\w+ : Validating arguments", run.output), "one check, not one per role"
+    assert arm_writes(admin, mark) == []
+
+
 def test_teardown_without_confirmation_deletes_nothing(fleet, tmp_path):
     _, _, admin = fleet
     mark = admin.last_seq()
