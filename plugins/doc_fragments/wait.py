@@ -26,7 +26,7 @@ options:
       - The longest pause, in seconds, between two status checks when the service does not say when to check
         again. The first check follows after 1 second and the pause grows by 1 second with each check up to
         O(wait_sleep).
-      - A C(Retry-After) from the service always takes precedence.
+      - A pause is never shorter than a C(Retry-After) the service sends, which may make it longer than O(wait_sleep).
     type: int
     default: 5
 """

@@ -55,7 +55,7 @@ options:
     default: 600
   wait_sleep:
     description:
-      - The longest pause, in seconds, between two polls of that operation; Azure's Retry-After takes precedence.
+      - The longest pause, in seconds, between two polls of that operation; a longer Retry-After from Azure wins.
     type: int
     default: 5
 extends_documentation_fragment:

@@ -2,7 +2,7 @@
 
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
-from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import MIN_POLL_DELAY, Waiter, WaitTimeout
+from ansible_collections.hci.arc_ml.plugins.module_utils._common.wait import Waiter, WaitTimeout
 
 
 def states(*values):
@@ -41,16 +41,23 @@ def test_each_wait_starts_its_pauses_again_from_one_second(fake_clock):
     assert fake_clock.sleeps == [1, 2, 3, 1]
 
 
-def test_retry_after_takes_precedence_over_wait_sleep(fake_clock):
+def test_a_retry_after_longer_than_the_pause_wins_even_over_wait_sleep(fake_clock):
     poll = states(("Running", 2), ("Running", 17), ("Succeeded", None))
     make_waiter(fake_clock).poll_until(poll, lambda s: s == "Succeeded", "operation")
     assert fake_clock.sleeps == [2, 17]
 
 
+def test_a_short_retry_after_never_makes_the_polls_faster_than_the_growing_pause(fake_clock):
+    # "Retry-After: 1" on every answer of a long operation: polled after 1, 2, 3, 4, 5, 5 s, not every second.
+    poll = states(*[("Running", 1)] * 6 + [("Succeeded", 1)])
+    make_waiter(fake_clock).poll_until(poll, lambda s: s == "Succeeded", "operation")
+    assert fake_clock.sleeps == [1, 2, 3, 4, 5, 5]
+
+
 def test_retry_after_zero_is_floored_so_polling_never_spins(fake_clock):
     poll = states(("Running", 0), ("Succeeded", None))
     make_waiter(fake_clock).poll_until(poll, lambda s: s == "Succeeded", "operation")
-    assert fake_clock.sleeps == [MIN_POLL_DELAY]
+    assert fake_clock.sleeps == [1]
 
 
 def test_timeout_reports_the_last_observed_state(fake_clock):

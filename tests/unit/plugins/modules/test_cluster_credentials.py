@@ -134,7 +134,8 @@ def test_provisioned_kubeconfig_follows_the_long_running_post_to_its_status(
     assert result["kubeconfig"] == ADMIN_KUBECONFIG
     assert result["auth"] == "client_certificate"
     assert result["expires_on"] is None
-    assert fake_clock.sleeps == [1, 1]
+    # Each status answer says Retry-After: 1; the pauses still grow (1, 2... up to wait_sleep).
+    assert fake_clock.sleeps == [1, 2]
 
 
 def test_a_bad_cluster_name_fails_before_any_request(fake_azure, capsys):

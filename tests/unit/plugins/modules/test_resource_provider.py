@@ -116,10 +116,11 @@ def test_check_mode_predicts_without_writing(fake_azure, capsys):
 
 
 def test_polling_honours_retry_after(fake_azure, capsys, fake_clock):
-    fake_azure(FakeProviders({"Microsoft.Relay": "NotRegistered"}, polls_until_done=3, retry_after=1))
+    # Retry-After: 7 is longer than the growing pause (1, 2, 3 s): never polled sooner than Azure asks.
+    fake_azure(FakeProviders({"Microsoft.Relay": "NotRegistered"}, polls_until_done=3, retry_after=7))
     result = run(capsys, namespaces=["Microsoft.Relay"], wait_sleep=30)
     assert result["providers"][0]["registration_state"] == "Registered"
-    assert fake_clock.sleeps == [1.0, 1.0, 1.0]
+    assert fake_clock.sleeps == [7.0, 7.0, 7.0]
 
 
 def test_registration_started_elsewhere_is_waited_for_but_not_repeated(fake_azure, capsys):
