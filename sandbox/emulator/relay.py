@@ -4,6 +4,12 @@ What `az k8s-extension create` provisions for the Azure ML extension on Arc
 (https://github.com/Azure/azure-cli-extensions/blob/main/src/k8s-extension/azext_k8s_extension/partner_extensions/AzureMLKubernetes.py).
 Keys are generated once per rule and kept
 in the state file; they are never written to the request log.
+
+The GETs answer as the Relay REST spec, stable 2021-11-01, describes them
+(https://github.com/Azure/azure-rest-api-specs/tree/main/specification/relay/resource-manager/Microsoft.Relay/stable/2021-11-01:
+Namespaces_Get, HybridConnections_Get, HybridConnections_GetAuthorizationRule): the resource, 200; a rule is
+id, name, type and `properties.rights` only (its keys come from listKeys alone); a resource whose namespace, hybrid
+connection or resource group is missing is a 404.
 """
 
 from __future__ import annotations
@@ -26,6 +32,14 @@ HYBRID_CONNECTION_TYPE = "Microsoft.Relay/Namespaces/HybridConnections"
 NAMESPACE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9-]{4,48}[a-zA-Z0-9]$")
 RIGHTS = ("Listen", "Send", "Manage")
 ROOT_RULE = "RootManageSharedAccessKey"
+# An authorization rule's `type`, by its parent's, as the spec's examples spell it: a hybrid connection's rule is
+# "Hybridconnections" (examples/HybridConnection/RelayHybridConnectionAuthorizationRuleListAll.json at 2021-11-01,
+# RelayHybridConnectionAuthorizationRuleGet.json), a namespace's spelt as the namespace
+# (RelayNameSpaceAuthorizationRuleGet.json).
+RULE_TYPES = {
+    NAMESPACE_TYPE: "Microsoft.Relay/Namespaces/AuthorizationRules",
+    HYBRID_CONNECTION_TYPE: "Microsoft.Relay/Namespaces/Hybridconnections/AuthorizationRules",
+}
 
 
 def _namespace_id(ctx, rg: str, name: str) -> str:
@@ -59,7 +73,7 @@ def _rule(ctx, parent: dict, name: str, rights: list, type_name: str) -> dict:
     rule = {
         "id": f"{parent['id']}/authorizationRules/{name}",
         "name": name,
-        "type": f"{type_name}/AuthorizationRules",
+        "type": RULE_TYPES[type_name],
         "properties": {"rights": rights},
     }
     previous = resources.get(ctx, rule["id"])

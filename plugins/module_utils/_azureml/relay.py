@@ -12,8 +12,18 @@ What az k8s-extension does for Microsoft.AzureML.Kubernetes
 a namespace named after cluster, subscription and resource group, a hybrid connection named after the cluster that
 requires client authorization, the rule `azureml_rw` (Manage, Send, Listen) on it, and that rule's primary
 connection string. Found first, created only when missing, never modified (changing the namespace breaks
-attached computes). A run that finds everything makes one call: listKeys. So the tags others add to the namespace
-(Azure Policy, people) stay; a new namespace gets az's tag `created_by` only.
+attached computes). So the tags others add to the namespace (Azure Policy, people) stay; a new namespace gets az's
+tag `created_by` only.
+
+Finding is reading: a run that finds everything makes one GET, of the rule (ARM answers 404 for it when the rule,
+its hybrid connection or its namespace is missing). The connection string is a separate request, listKeys, made
+only when a write of the extension carries it (_azureml.tasks): listKeys is a POST, which ARM counts against the
+caller's write requests, and az k8s-extension update too fetches the string only when it sends protected settings
+(`Update` in AzureMLKubernetes.py: `_get_relay_connection_str(..., get_key_only=True)` under
+`if len(configuration_protected_settings) > 0`). Paths and api-version: the Relay REST spec, stable 2021-11-01
+(https://github.com/Azure/azure-rest-api-specs/blob/main/specification/relay/resource-manager/Microsoft.Relay/stable/2021-11-01/authorizationRules.json:
+HybridConnections_GetAuthorizationRule, HybridConnections_ListKeys; Namespaces.json: Namespaces_Get;
+hybridConnections.json: HybridConnections_Get).
 """
 
 from __future__ import annotations
@@ -22,7 +32,6 @@ import hashlib
 
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure import resource_id as _resource_id
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError, resource_path
-from ansible_collections.hci.arc_ml.plugins.module_utils._azure.errors import is_absent
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.resource_id import GroupResource
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 
@@ -32,8 +41,8 @@ RULE_RIGHTS = ["Manage", "Send", "Listen"]
 TAGS = {"created_by": "Azure Arc-enabled ML"}
 NAMESPACE_MAX_LENGTH = 50
 SUFFIX_LENGTH = 6
-# Stands for the connection string of a Relay that check mode would create; never sent anywhere.
-NOT_YET_CREATED = "(connection string of the Relay the task would create)"
+# Stands for the connection string while it is not read (no write carries it, or check mode); never sent anywhere.
+NOT_READ = "(connection string of the Azure Relay rule, read only for a write that sends it)"
 
 
 def valid_name(text, suffix_length=SUFFIX_LENGTH, max_length=NAMESPACE_MAX_LENGTH):
@@ -106,11 +115,10 @@ class RelayTarget(GroupResource):
 
 
 class Relay:
-    """The outcome: the connection string (None only in check mode before creation) and what was created."""
+    """The outcome of finding the Relay: where it is, and what this run created (or would create, in check mode)."""
 
-    def __init__(self, target, connection_string, created):
+    def __init__(self, target, created):
         self.target = target
-        self.connection_string = connection_string
         self.created = created
 
     def result(self):
@@ -124,53 +132,45 @@ class Relay:
         }
 
 
-def ensure_relay(arm, target, location, create=True, check_mode=False, waiter=None, protect=None):
-    """Find the hybrid connection's rule and its keys, creating what is missing (unless `create` is false).
+def ensure_relay(arm, target, location, create=True, check_mode=False, waiter=None):
+    """Find the hybrid connection's rule with reads, creating what is missing (unless `create` is false).
 
-    `protect(values)` is called with the keys as soon as they are read, before anything else can print them.
-    In check mode an unregistered Microsoft.Relay means that none of them exists yet (errors.is_absent).
+    No key is read here: read_connection_string() does, for the writes that send it. In check mode an unregistered
+    Microsoft.Relay means that none of them exists yet (errors.is_absent).
     """
-    keys = _list_keys(arm, target, protect, check_mode)
-    if keys is not None:
-        return Relay(target, keys["primaryConnectionString"], [])
     missing = _missing(arm, target, check_mode)
-    if not missing:
-        # listKeys said 404, yet everything is there: a race with another run, or eventual consistency.
-        raise ArcMLError(
-            f"Azure Relay rule {target.rule} on hybrid connection {target.hybrid_connection_id} exists, but its keys "
-            "could not be read (404). Re-run the task."
-        )
-    if not create:
+    if missing and not create:
         raise ArcMLError(
             f"Azure Relay {', '.join(missing)} not found in resource group {target.resource_group}, and relay.create "
             "is false: create them (namespace, hybrid connection with client authorization, rule with Manage, Send "
             "and Listen rights), correct the relay options, or set relay.create: true."
         )
-    if check_mode:
-        return Relay(target, None, missing)
-    for what in missing:
-        _create(arm, target, what, location, waiter)
-    keys = _list_keys(arm, target, protect)
-    if keys is None:
-        raise ArcMLError(
-            f"Created the Azure Relay rule {target.rule} on {target.hybrid_connection_id}, but its keys could not be "
-            "read (404). Re-run the task."
-        )
-    return Relay(target, keys["primaryConnectionString"], missing)
+    if not check_mode:
+        for what in missing:
+            _create(arm, target, what, location, waiter)
+    return Relay(target, missing)
 
 
-def _list_keys(arm, target, protect, check_mode=False):
+def read_connection_string(arm, target, protect=None):
+    """The rule's primary connection string (POST listKeys), for a write of the extension that sends it.
+
+    `protect(values)` is called with the keys as soon as they are read, before anything else can print them.
+    """
     try:
         keys = arm.post(target.rule_path + "/listKeys", API_VERSION) or {}
     except AzureApiError as exc:
-        if exc.status == 404 or is_absent(exc, check_mode=check_mode):
-            return None
+        if exc.status == 404:
+            # Found (or created) a moment ago: someone deleted it since, or Azure does not list it yet.
+            raise ArcMLError(
+                f"Azure Relay rule {target.rule} on hybrid connection {target.hybrid_connection_id} was found, but "
+                "its keys could not be read (404): it was deleted meanwhile, or is not ready yet. Re-run the task."
+            ) from None
         raise
     if protect is not None:
         protect(_secrets(keys))
     if not keys.get("primaryConnectionString"):
         raise ArcMLError(f"Azure returned no primary connection string for the Relay rule {target.rule_path}.")
-    return keys
+    return keys["primaryConnectionString"]
 
 
 def _secrets(keys):
@@ -179,16 +179,26 @@ def _secrets(keys):
 
 
 def _missing(arm, target, check_mode=False):
-    """Which of namespace, hybrid connection, rule do not exist (everything below a missing parent is missing)."""
-    checks = (
-        ("namespace " + target.namespace, target.namespace_path),
-        ("hybrid connection " + target.hybrid_connection, target.hybrid_connection_path),
-        ("authorization rule " + target.rule, target.rule_path),
+    """Which of namespace, hybrid connection, rule do not exist (everything below a missing parent is missing).
+
+    The rule first: when it exists so do its parents, and that one GET is the whole look-up of a found Relay.
+    """
+    names = (
+        "namespace " + target.namespace,
+        "hybrid connection " + target.hybrid_connection,
+        "authorization rule " + target.rule,
     )
-    for index, (_what, path) in enumerate(checks):
-        if arm.get_or_none(path, API_VERSION, check_mode=check_mode) is None:
-            return [what for what, _path in checks[index:]]
-    return []
+
+    def exists(path):
+        return arm.get_or_none(path, API_VERSION, check_mode=check_mode) is not None
+
+    if exists(target.rule_path):
+        return []
+    if not exists(target.namespace_path):
+        return list(names)
+    if not exists(target.hybrid_connection_path):
+        return list(names[1:])
+    return list(names[2:])
 
 
 def _create(arm, target, what, location, waiter):

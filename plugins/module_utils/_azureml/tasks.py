@@ -8,8 +8,9 @@
 """The task of azureml_extension: the Azure ML extension as az k8s-extension builds it, with its Azure Relay.
 
 The order of a present run: everything az checks and reads locally (settings, rules, PEM files), then the
-extension and the cluster from Azure, the node count when it decides settings, the Relay, and last the
-extension itself through _extension's ExtensionTask.
+extension and the cluster from Azure, the node count when it decides settings, the Relay (found with reads, created
+when missing), its connection string only when the write of the extension carries it, and last the extension itself
+through _extension's ExtensionTask.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.cluster import
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import extension_client
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.ensure import ExtensionTask
-from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec
+from ansible_collections.hci.arc_ml.plugins.module_utils._extension.plan import ExtensionSpec, plan_update
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.tasks import refuse_plain_secrets
 
 PEM_MARKERS = {"certificate": "-----BEGIN CERTIFICATE-----", "private key": "PRIVATE KEY-----"}
@@ -58,7 +59,12 @@ def read_pem(module, path, kind):
 
 
 def provide_relay(module, client, cluster, options):
-    """(connection string, hybrid connection id, hybrid connection name), finding or creating the Relay."""
+    """The Relay the settings name, and the RelayTarget whose connection string is still to be read.
+
+    Returns ((connection string, hybrid connection id, hybrid connection name), target). With
+    relay.connection_string: that string, and no target. Otherwise the Relay is found with reads or created, and the
+    connection string is the stand-in NOT_READ until relay_key_needed() says a write sends it.
+    """
     if options["connection_string"]:
         module.protect([options["connection_string"]])
         hybrid_connection_id = options["hybrid_connection_id"]
@@ -67,7 +73,8 @@ def provide_relay(module, client, cluster, options):
                 f"relay.hybrid_connection_id {hybrid_connection_id!r} is not the ARM id of a hybrid connection "
                 "(/subscriptions/.../providers/Microsoft.Relay/namespaces/<ns>/hybridConnections/<name>)."
             )
-        return options["connection_string"], hybrid_connection_id, hybrid_connection_id.rstrip("/").split("/")[-1]
+        name = hybrid_connection_id.rstrip("/").split("/")[-1]
+        return (options["connection_string"], hybrid_connection_id, name), None
     ref = client.cluster
     resource_group = options["resource_group"] or ref.resource_group
     target = _relay.RelayTarget(
@@ -84,15 +91,27 @@ def provide_relay(module, client, cluster, options):
         create=options["create"],
         check_mode=module.check_mode,
         waiter=module.waiter(required=True),  # the Relay must exist before the extension can use it
-        protect=module.protect,
     )
     module.result["relay"] = relay.result()
     for created in relay.created:
         module.act(f"create relay {created}")
-    # Without a connection string (check mode, Relay still to be created) a stand-in marks the protected
-    # settings as changing; check mode sends nothing.
-    connection_string = _relay.NOT_YET_CREATED if relay.connection_string is None else relay.connection_string
-    return connection_string, target.hybrid_connection_id, target.hybrid_connection
+    return (_relay.NOT_READ, target.hybrid_connection_id, target.hybrid_connection), target
+
+
+def relay_key_needed(current, spec, policy, creating):
+    """Whether the extension write this run sends carries the protected settings, and with them the Relay's
+    connection string (no I/O: the extension planner decides, on a spec holding the stand-in).
+
+    A create or re-create sends them; an update only when the planner puts them in its PATCH, or replaces the
+    extension with a PUT. The planner compares the protected settings by their keys (Azure never returns the values,
+    _extension.protected), so the stand-in plans exactly what the real string would.
+    """
+    if creating:
+        return True
+    plan = plan_update(current, spec, policy)
+    if plan.immutable:
+        return False  # refused before any write (with recreate, `creating` said so)
+    return "configurationProtectedSettings" in plan.patch or plan.replace is not None
 
 
 def protected_reason(relay_result):
@@ -179,20 +198,41 @@ def ensure_azureml(module):
     if creating and params["node_count_source"] == "kubernetes":
         node_count = linux_node_count(module.kube_client(), module.kube().describe(), params["node_selector"])
         module.result["node_count"] = node_count
-    relay = None
+    relay, unread = None, None
     module.result["relay"] = {}
     if _azureml_settings.needs_relay(configured, cluster.cluster_type):
-        relay = provide_relay(module, client, cluster, relay_options)
-    completed = _azureml_settings.complete(configured, cluster, relay, node_count)
-    desired_settings = dict(completed.settings)
+        relay, unread = provide_relay(module, client, cluster, relay_options)
+    stored = None if creating else ((current or {}).get("properties") or {}).get("configurationSettings") or {}
+    reason = protected_reason(module.result["relay"])
+    spec = extension_spec(params, configured, cluster, relay, node_count, stored, reason)
     if creating:
         for warning in configured.warnings:
             module.warn(warning)
-    else:
+    # Check mode sends nothing, so it never needs the key; the stand-in plans the same changes.
+    if unread is not None and not module.check_mode and relay_key_needed(current, spec, task.policy, creating):
+        relay = (_relay.read_connection_string(client.arm, unread, module.protect), *relay[1:])
+        spec = extension_spec(params, configured, cluster, relay, node_count, stored, reason)
+    task.present(
+        spec,
+        recreate=params["recreate"],
+        repair_failed=params["repair_failed"],
+        force_delete=params["force_delete"],
+        current=current,
+    )
+
+
+def extension_spec(params, configured, cluster, relay, node_count, stored_settings, reason):
+    """The desired extension (no I/O): the request completed from the cluster and the Relay.
+
+    `stored_settings` are the configuration settings of the extension to update, None when it is created;
+    `reason` is protected_reason().
+    """
+    completed = _azureml_settings.complete(configured, cluster, relay, node_count)
+    settings = dict(completed.settings)
+    if stored_settings is not None:
         # A PATCH merges settings: a derived flag stored true that is now false must be sent false.
-        stored = ((current or {}).get("properties") or {}).get("configurationSettings")
-        desired_settings.update(_azureml_settings.stale_flags(configured, stored))
-    spec = ExtensionSpec(
+        settings.update(_azureml_settings.stale_flags(configured, stored_settings))
+    return ExtensionSpec(
         extension_type=EXTENSION_TYPE,
         scope="cluster",
         release_namespace=_azureml_rules.RELEASE_NAMESPACE,
@@ -200,17 +240,10 @@ def ensure_azureml(module):
         release_train=params["release_train"],
         default_release_train=_azureml_settings.DEFAULT_RELEASE_TRAIN,
         version=params["version"],
-        settings=desired_settings,
+        settings=settings,
         create_only_settings=completed.create_only,
         protected=completed.protected,
         identity={"type": "SystemAssigned"},
         case_insensitive_keys=_azureml_settings.CASE_INSENSITIVE_KEYS,
-        protected_reason=protected_reason(module.result["relay"]),
-    )
-    task.present(
-        spec,
-        recreate=params["recreate"],
-        repair_failed=params["repair_failed"],
-        force_delete=params["force_delete"],
-        current=current,
+        protected_reason=reason,
     )

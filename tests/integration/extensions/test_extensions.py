@@ -178,10 +178,12 @@ def test_installs_in_namespace_azureml_with_a_relay_after_a_check_run_and_then_c
         "relayServerConnectionString", "relayserver.relayConnectionString",
     ]  # fmt: skip
     assert "SSL is not enabled. Allowing insecure connections to the deployed services." in installed["warnings"]
-    # The second run: nothing to do, and it reads no more than it must (extension, cluster, Relay keys).
+    # The second run: nothing to do, and it reads no more than it must (extension, cluster, the Relay's rule); no
+    # listKeys POST, which ARM counts as a write.
     assert again["changed"] is False
     assert again["changes"] == []
-    assert [m for m, _p, _b in again_calls] == ["GET", "GET", "POST"], again_calls
+    assert [m for m, _p, _b in again_calls] == ["GET", "GET", "GET"], again_calls
+    assert again_calls[2][1].lower().endswith(f"/hybridconnections/{SITE}/authorizationrules/azureml_rw"), again_calls
     assert arm_writes(again_calls) == []
 
     stored = arm.call("GET", extension_path(arm, "azureml"), EXTENSIONS_API).json()["properties"]

@@ -1,4 +1,5 @@
-"""The Azure Relay the Azure ML extension uses: names as az derives them, found first, created when missing."""
+"""The Azure Relay the Azure ML extension uses: names as az derives them, found with reads, created when missing,
+its keys read (listKeys) only when asked for."""
 
 import hashlib
 
@@ -9,6 +10,7 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import (
     check_relay_names,
     default_namespace,
     ensure_relay,
+    read_connection_string,
     valid_name,
 )
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
@@ -39,6 +41,7 @@ class FakeArm:
         return dict(KEYS)
 
     def get_or_none(self, path, api_version, check_mode=False):
+        """As ArmClient.get_or_none: None for a 404, the resource otherwise."""
         self.calls.append(("GET", path))
         return {"id": path} if path in self.existing else None
 
@@ -78,28 +81,44 @@ def test_a_name_without_letters_or_digits_is_an_error():
         valid_name("---")
 
 
-def test_found_relay_costs_one_call_and_its_keys_are_protected_at_once(target):
+def test_a_found_relay_costs_one_get_of_its_rule_and_no_key(target):
+    arm = FakeArm(all_paths(target))
+    relay = ensure_relay(arm, target, "eastus")
+    assert arm.calls == [("GET", target.rule_path)]
+    assert relay.created == []
+    assert relay.result()["hybrid_connection_id"] == target.hybrid_connection_id
+
+
+def test_the_connection_string_is_read_with_listkeys_and_its_keys_protected_at_once(target):
     arm = FakeArm(all_paths(target))
     protected = []
-    relay = ensure_relay(arm, target, "eastus", protect=protected.extend)
+    assert read_connection_string(arm, target, protect=protected.extend) == KEYS["primaryConnectionString"]
     assert arm.calls == [("POST", target.rule_path + "/listKeys")]
-    assert relay.connection_string == KEYS["primaryConnectionString"]
-    assert relay.created == []
     assert set(protected) == set(KEYS.values())
 
 
-def test_missing_relay_is_created_in_order_then_its_keys_read(target):
+def test_keys_missing_after_the_relay_was_found_are_one_line_saying_to_re_run(target):
+    with pytest.raises(ArcMLError, match=r"azureml_rw on hybrid connection .* was found, but its keys could not be "):
+        read_connection_string(FakeArm(), target)
+
+
+def test_missing_relay_is_created_in_order_and_no_key_is_read(target):
     arm = FakeArm()
     waiter = object()
     relay = ensure_relay(arm, target, "eastus", waiter=waiter)
+    # The rule, then its namespace: both missing, everything is created.
+    assert [call[:2] for call in arm.calls if call[0] == "GET"] == [
+        ("GET", target.rule_path),
+        ("GET", target.namespace_path),
+    ]
     writes = [call for call in arm.calls if call[0] == "PUT"]
     assert [call[1] for call in writes] == [target.namespace_path, target.hybrid_connection_path, target.rule_path]
     assert writes[0][2] == {"location": "eastus", "tags": {"created_by": "Azure Arc-enabled ML"}}
     assert writes[0][3] is waiter
     assert writes[1][2] == {"properties": {"requiresClientAuthorization": True}}
     assert writes[2][2] == {"properties": {"rights": ["Manage", "Send", "Listen"]}}
+    assert not [call for call in arm.calls if call[0] == "POST"]
     assert relay.created == ["namespace ns1", "hybrid connection cluster1", "authorization rule azureml_rw"]
-    assert relay.connection_string == KEYS["primaryConnectionString"]
 
 
 def test_an_existing_namespace_is_not_written(target):
@@ -109,11 +128,22 @@ def test_an_existing_namespace_is_not_written(target):
     assert relay.created == ["hybrid connection cluster1", "authorization rule azureml_rw"]
 
 
-def test_check_mode_reports_what_it_would_create_and_writes_nothing(target):
+def test_a_missing_rule_alone_is_found_with_three_reads_and_created_alone(target):
+    arm = FakeArm({target.namespace_path, target.hybrid_connection_path})
+    relay = ensure_relay(arm, target, "eastus")
+    assert [call[:2] for call in arm.calls] == [
+        ("GET", target.rule_path),
+        ("GET", target.namespace_path),
+        ("GET", target.hybrid_connection_path),
+        ("PUT", target.rule_path),
+    ]
+    assert relay.created == ["authorization rule azureml_rw"]
+
+
+def test_check_mode_reports_what_it_would_create_and_only_reads(target):
     arm = FakeArm({target.namespace_path})
     relay = ensure_relay(arm, target, "eastus", check_mode=True)
-    assert not [call for call in arm.calls if call[0] == "PUT"]
-    assert relay.connection_string is None
+    assert {call[0] for call in arm.calls} == {"GET"}
     assert relay.created == ["hybrid connection cluster1", "authorization rule azureml_rw"]
 
 
@@ -122,13 +152,21 @@ def test_create_false_names_what_is_missing(target):
         ensure_relay(FakeArm({target.namespace_path}), target, "eastus", create=False)
 
 
-def test_other_errors_are_not_taken_for_absence(target):
-    class Forbidden(FakeArm):
-        def post(self, path, api_version, body=None):
-            raise AzureApiError("POST", path, 403, "AuthorizationFailed", "no")
+class Forbidden(FakeArm):
+    """A caller without the Relay's read or listKeys permission."""
 
+    def get_or_none(self, path, api_version, check_mode=False):
+        raise AzureApiError("GET", path, 403, "AuthorizationFailed", "no")
+
+    def post(self, path, api_version, body=None):
+        raise AzureApiError("POST", path, 403, "AuthorizationFailed", "no")
+
+
+def test_other_errors_are_not_taken_for_absence(target):
     with pytest.raises(AzureApiError):
         ensure_relay(Forbidden(), target, "eastus")
+    with pytest.raises(AzureApiError):
+        read_connection_string(Forbidden(), target)
 
 
 def test_hybrid_connection_id(target):

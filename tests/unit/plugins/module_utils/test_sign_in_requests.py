@@ -133,7 +133,7 @@ def run_module_processes(params, transport, at_once=False, count=MODULE_PROCESSE
     """Fork `count` module processes, one after another (a run's tasks) or all at once (a run's forks)."""
     context = multiprocessing.get_context("fork")
     start = context.Barrier(count) if at_once else None
-    processes = [context.Process(target=_module_process, args=(params, transport, start)) for _ in range(count)]
+    processes = [context.Process(target=_module_process, args=(params, transport, start)) for _process in range(count)]
     for process in processes:
         process.start()
         if not at_once:

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._azure.arm import AzureApiError
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml import settings, tasks
-from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import NOT_YET_CREATED
+from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import NOT_READ
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.tasks import protected_reason, provide_relay, read_pem
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.errors import ArcMLError
 from ansible_collections.hci.arc_ml.plugins.module_utils._extension.client import ClusterRef, ExtensionClient
@@ -77,10 +77,10 @@ class RelayModule(Masks):
 
 
 class NoRelayYet:
-    """An ARM where the Relay namespace does not exist: listKeys and every GET answer 404."""
+    """An ARM where the Relay namespace does not exist: every GET answers 404; no key is asked for."""
 
     def post(self, path, api_version):
-        raise AzureApiError("POST", path, 404, "NotFound", "not found")
+        raise AssertionError(f"POST {path}: finding the Relay reads no key")
 
     def get_or_none(self, path, api_version, check_mode=False):
         return None
@@ -91,11 +91,11 @@ def test_check_mode_lists_each_relay_resource_it_would_create_as_an_action():
     client = SimpleNamespace(arm=NoRelayYet(), cluster=ClusterRef("sub", "rg", "connectedClusters", "c1"))
     options = dict.fromkeys(("connection_string", "resource_group", "namespace", "hybrid_connection"))
     options.update(authorization_rule="azureml_rw", create=True)
-    connection_string, _hybrid_connection_id, name = provide_relay(
+    (connection_string, _hybrid_connection_id, name), target = provide_relay(
         module, client, SimpleNamespace(location="eastus"), options
     )
-    assert name == "c1"
-    assert connection_string == NOT_YET_CREATED
+    assert name == "c1" and target.hybrid_connection == "c1"
+    assert connection_string == NOT_READ
     namespace = module.result["relay"]["namespace"]
     assert module.result["actions"] == [
         f"create relay namespace {namespace}",

@@ -106,11 +106,12 @@ def test_azureml_extension_in_check_mode_plans_the_relay_when_only_the_cluster_s
         "create relay authorization rule azureml_rw",
         "create extension azureml",
     ]
-    # The extension and the Relay's keys and namespace were refused, the cluster read; nothing was written.
+    # The extension and the Relay's rule and namespace were refused, the cluster read; nothing was written, and
+    # no key asked for (check mode sends nothing that would carry it).
     assert arm.log == [
         ("GET", EXTENSIONS + "/azureml"),
         ("GET", CLUSTER),
-        ("POST", relay + "/hybridConnections/site-1/authorizationRules/azureml_rw/listKeys"),
+        ("GET", relay + "/hybridConnections/site-1/authorizationRules/azureml_rw"),
         ("GET", relay),
     ]
 
