@@ -383,7 +383,9 @@ def measure_code_path(fleet: Fleet, runs: int) -> dict:
     wrapper = startup.write_wrapper(log_dir)
     for i in range(runs):
         print(f"== module start-up: no-op run {i + 1}/{runs} under -X importtime", flush=True)
-        run_playbook(fleet, SITE_YML, f"importtime-{i + 1}", ("-e", f"ansible_python_interpreter={wrapper}"))
+        # Without pipelining each module is a file the wrapper can name its log after (with it, stdin).
+        run_playbook(fleet, SITE_YML, f"importtime-{i + 1}", ("-e", f"ansible_python_interpreter={wrapper}"),
+                     extra_env={"ANSIBLE_PIPELINING": "False"})  # fmt: skip
     return startup.code_path_imports(log_dir)
 
 
