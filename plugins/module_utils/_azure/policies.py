@@ -21,7 +21,8 @@ What azure-core 1.41's RetryPolicy does, and the gaps filled here:
 - it retries connection errors for GET/PUT/DELETE only; here a request that never reached the server is
   retried for every method, a connection lost after sending only for idempotent methods and those POSTs;
 - it retries TLS verification failures as connection errors; here they fail at once with what to fix;
-- its backoff has no jitter, so many hosts throttled together retry together; here it has.
+- its backoff has no jitter, so many hosts throttled together retry together; here it has, and a 429's retry
+  comes a random part of its Retry-After later still (at most 5 s), bounded by the budget, not by a count.
 ARMPolling waits Retry-After or a fixed 30 s, has no deadline, and polls once with no wait at all right
 after the first response; DeadlinePolling waits Retry-After before every poll (without one, 1 s growing to
 wait_sleep), within the task's wait deadline.
@@ -47,6 +48,8 @@ NOT_ACTED_ON_STATUSES = frozenset((408, 429, 503))
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
 # POST actions that change nothing (they read keys or settings) or give the same result when repeated
 # (registering a provider): retried like a GET, also when the connection drops after sending.
+# The longest a throttled request's retry is spread beyond its Retry-After (see ArmRetryPolicy._throttle_spread).
+THROTTLE_SPREAD_MAX = 5.0
 REPEATABLE_POST_ACTIONS = (
     "/listkeys",
     "/register",
@@ -58,7 +61,10 @@ REPEATABLE_POST_ACTIONS = (
 
 
 class RetrySettings:
-    """How hard one ARM request is retried: at most `max_retries` retries within `budget` seconds."""
+    """How hard one ARM request is retried: at most `max_retries` retries within `budget` seconds.
+
+    Throttled requests (429) are retried as long as the budget lasts, whatever their count.
+    """
 
     def __init__(self, max_retries=8, budget=300.0, backoff_factor=0.8, backoff_max=30.0):
         self.max_retries = max_retries
@@ -99,9 +105,15 @@ class ArmRetryPolicy:
                 if not self._retryable(repeatable, status):
                     return response
                 delay = retry_after_seconds(response.http_response.headers)
+                throttled = status == 429
                 if delay is None:
                     delay = self._backoff(retries)
-                if retries >= self.settings.max_retries or delay > deadline.remaining():
+                elif throttled:
+                    delay += self._throttle_spread(delay)
+                # A throttled request was not processed and ARM says when a token is back: only the budget bounds
+                # those retries, not their count, which a fleet sharing one bucket easily spends.
+                out_of_retries = retries >= self.settings.max_retries and not throttled
+                if out_of_retries or delay > deadline.remaining():
                     # The caller turns this last answer into the error, with its Retry-After and request id.
                     return response
                 retries += 1
@@ -136,6 +148,14 @@ class ArmRetryPolicy:
         if repeatable:
             return status in RETRY_STATUSES
         return status in NOT_ACTED_ON_STATUSES
+
+    def _throttle_spread(self, retry_after):
+        """How much later than Retry-After a throttled request goes again: up to as long again (at most 5 s).
+
+        Every site throttled by the same empty bucket is told the same Retry-After; sent again all at once, most
+        would meet an empty bucket again.
+        """
+        return self._jitter() * min(retry_after, THROTTLE_SPREAD_MAX)
 
     def _backoff(self, retries):
         ceiling = min(self.settings.backoff_max, self.settings.backoff_factor * (2**retries))

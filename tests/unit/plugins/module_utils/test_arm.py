@@ -52,10 +52,12 @@ def waiter(clock, timeout=600, interval=5):
 # --- retries -------------------------------------------------------------------------------------
 
 
-def test_throttled_request_waits_exactly_retry_after(arm_for, make_reply, fake_clock):
+def test_a_throttled_request_waits_retry_after_and_a_random_part_of_it_more(arm_for, make_reply, fake_clock):
+    # Never sooner than Retry-After; the sites throttled by one bucket are spread over up to as long again (at most
+    # 5 s more): jitter at its midpoint gives 7 + 0.5 x 5.
     arm = arm_for([make_reply(429, {}, {"Retry-After": "7"}), make_reply(200, {"ok": True})])
     assert arm.get(CLUSTER, "2024-01-01") == {"ok": True}
-    assert fake_clock.sleeps == [7.0]
+    assert fake_clock.sleeps == [9.5]
     assert len(arm.sent) == 2
 
 
@@ -73,7 +75,7 @@ def test_a_throttled_write_is_sent_again_after_retry_after(arm_for, make_reply, 
     # ARM's empty token bucket: 429 + Retry-After, and the request was not processed, so any method may go again.
     arm = arm_for([make_reply(429, THROTTLED, {"Retry-After": "3"}), make_reply(200, {"id": CLUSTER})])
     arm.request(method, CLUSTER, "2024-01-01", body=None if method == "DELETE" else {})
-    assert fake_clock.sleeps == [3.0]
+    assert fake_clock.sleeps == [4.5]
     assert [r.method for r in arm.sent] == [method, method]
 
 
@@ -86,15 +88,23 @@ def test_a_throttled_status_poll_is_sent_again_within_the_operation(arm_for, mak
     ]
     arm = arm_for(replies)
     assert arm.put(CLUSTER, "2024-01-01", {}, waiter=waiter(fake_clock))["id"] == CLUSTER
-    assert fake_clock.sleeps == [1.0, 2.0]  # the operation's Retry-After, then the throttled poll's
+    assert fake_clock.sleeps == [1.0, 3.0]  # the operation's Retry-After, then the throttled poll's (2 + 0.5 x 2)
     assert [r.url for r in arm.sent[1:3]] == [ASYNC_OP, ASYNC_OP]
 
 
-def test_throttling_that_outlasts_the_retries_is_one_error_saying_so(arm_for, make_reply, fake_clock):
-    arm = arm_for([make_reply(429, THROTTLED, {"Retry-After": "3"})] * 3, RetrySettings(max_retries=2))
+def test_throttling_is_retried_past_max_retries_for_as_long_as_the_budget_lasts(arm_for, make_reply, fake_clock):
+    # A fleet sharing one bucket meets many 429s in a row: their count is no reason to give up, the budget is.
+    replies = [make_reply(429, THROTTLED, {"Retry-After": "1"})] * 5 + [make_reply(200, {"id": CLUSTER})]
+    arm = arm_for(replies, RetrySettings(max_retries=2))
+    assert arm.get(CLUSTER, "2024-01-01") == {"id": CLUSTER}
+    assert fake_clock.sleeps == [1.5] * 5
+
+
+def test_throttling_that_outlasts_the_budget_is_one_error_saying_so(arm_for, make_reply, fake_clock):
+    arm = arm_for([make_reply(429, THROTTLED, {"Retry-After": "3"})] * 3, RetrySettings(budget=5))
     with pytest.raises(AzureApiError) as caught:
         arm.get(CLUSTER, "2024-01-01")
-    assert fake_clock.sleeps == [3.0, 3.0]
+    assert fake_clock.sleeps == [4.5]
     assert caught.value.status == 429 and caught.value.code == "SubscriptionRequestsThrottled"
     assert "\n" not in caught.value.message and "throttled" in caught.value.message
 
