@@ -42,6 +42,7 @@ def test_one_site_s_requests_are_split_by_bucket_and_scaled_to_the_mean_site():
     noop = scale.per_site(result(), "noop")
     assert noop["writes"] == 1, "a POST (listKeys) takes a write token"
     assert noop["cpu_seconds"] == 6.5, "the median no-op run"
+    assert noop["site_seconds"] == 9, "the fastest no-op run of the smallest fleet"
 
 
 def test_a_bucket_costs_time_only_beyond_its_size():
