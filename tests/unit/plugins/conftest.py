@@ -210,6 +210,15 @@ def own_cache_home(monkeypatch, tmp_path):
 # The custom cloud the module tests sign in to: its ARM endpoint and its login endpoint.
 FAKE_ARM = "https://127.0.0.1:8443"
 FAKE_LOGIN = FAKE_ARM + "/login"
+# The service principal and subscription the module tests sign in with.
+FAKE_SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+FAKE_AUTH = {
+    "subscription_id": FAKE_SUBSCRIPTION,
+    "client_id": "11111111-2222-3333-4444-555555555555",
+    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    "secret": "sandbox-client-secret",
+    "cloud_environment": FAKE_ARM,
+}
 
 
 @pytest.fixture

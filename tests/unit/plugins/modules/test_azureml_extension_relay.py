@@ -13,16 +13,15 @@ import json
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._azureml.relay import default_namespace
 from ansible_collections.hci.arc_ml.plugins.modules import azureml_extension
-from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import FAKE_ARM, run_module
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import (
+    FAKE_ARM,
+    FAKE_AUTH,
+    FAKE_SUBSCRIPTION,
+    run_module,
+)
 
-SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
-AUTH = {
-    "subscription_id": SUBSCRIPTION,
-    "client_id": "11111111-2222-3333-4444-555555555555",
-    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    "secret": "sandbox-client-secret",
-    "cloud_environment": FAKE_ARM,
-}
+SUBSCRIPTION = FAKE_SUBSCRIPTION
+AUTH = FAKE_AUTH
 GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-site"
 CLUSTER = GROUP + "/providers/Microsoft.Kubernetes/connectedClusters/site-1"
 EXTENSION = CLUSTER + "/providers/Microsoft.KubernetesConfiguration/extensions/azureml"

@@ -8,17 +8,11 @@ test_connected_cluster.py.
 
 import pytest
 from ansible_collections.hci.arc_ml.plugins.modules import azureml_extension, cluster_extension
-from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import FAKE_AUTH, FAKE_SUBSCRIPTION, run_module
 
 ARM = "https://127.0.0.1:8443"
-SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
-AUTH = {
-    "subscription_id": SUBSCRIPTION,
-    "client_id": "11111111-2222-3333-4444-555555555555",
-    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    "secret": "sandbox-client-secret",
-    "cloud_environment": ARM,
-}
+SUBSCRIPTION = FAKE_SUBSCRIPTION
+AUTH = FAKE_AUTH
 CLUSTER = (
     f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-site/providers/Microsoft.Kubernetes/connectedClusters/site-1"
 )

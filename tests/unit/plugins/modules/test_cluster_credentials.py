@@ -11,18 +11,12 @@ import pytest
 import yaml
 from ansible_collections.hci.arc_ml.plugins.module_utils._cluster_access import facts
 from ansible_collections.hci.arc_ml.plugins.modules import cluster_credentials
-from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import FAKE_AUTH, FAKE_SUBSCRIPTION, run_module
 
 ARM = "https://127.0.0.1:8443"
 LOGIN = ARM + "/login"
-SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
-AUTH = {
-    "subscription_id": SUBSCRIPTION,
-    "client_id": "11111111-2222-3333-4444-555555555555",
-    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    "secret": "sandbox-client-secret",
-    "cloud_environment": ARM,
-}
+SUBSCRIPTION = FAKE_SUBSCRIPTION
+AUTH = FAKE_AUTH
 CLUSTER = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-hci/providers/Microsoft.Kubernetes/connectedClusters/site-1"
 INSTANCE = CLUSTER + "/providers/Microsoft.HybridContainerService/provisionedClusterInstances/default"
 EXPIRES = 1893456000  # 2030-01-01T00:00:00Z

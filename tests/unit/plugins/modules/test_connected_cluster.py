@@ -20,21 +20,15 @@ from ansible_collections.hci.arc_ml.plugins.module_utils._arc import onboarding 
 from ansible_collections.hci.arc_ml.plugins.module_utils._common.module import ArcMLModule
 from ansible_collections.hci.arc_ml.plugins.module_utils._kube.client import KubernetesError
 from ansible_collections.hci.arc_ml.plugins.modules import connected_cluster, connected_cluster_info
-from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import FAKE_AUTH, FAKE_SUBSCRIPTION, run_module
 
 ARM = "https://127.0.0.1:8443"
 LOGIN = ARM + "/login"
-SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+SUBSCRIPTION = FAKE_SUBSCRIPTION
 CLUSTER = (
     f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-site/providers/Microsoft.Kubernetes/connectedClusters/site-1"
 )
-AUTH = {
-    "subscription_id": SUBSCRIPTION,
-    "client_id": "11111111-2222-3333-4444-555555555555",
-    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    "secret": "sandbox-client-secret",
-    "cloud_environment": ARM,
-}
+AUTH = FAKE_AUTH
 COLLECTIONS = Path(__file__).resolve().parents[4] / ".build" / "collections"
 
 

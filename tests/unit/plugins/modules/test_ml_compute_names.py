@@ -4,18 +4,12 @@ argument spec, the ARM pipeline, and which requests are sent (only the network a
 import pytest
 from ansible_collections.hci.arc_ml.plugins.module_utils._compute.name import default_compute_name
 from ansible_collections.hci.arc_ml.plugins.modules import ml_compute
-from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import run_module
+from ansible_collections.hci.arc_ml.tests.unit.plugins.conftest import FAKE_AUTH, FAKE_SUBSCRIPTION, run_module
 
 ARM = "https://127.0.0.1:8443"
 LOGIN = ARM + "/login"
-SUBSCRIPTION = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
-AUTH = {
-    "subscription_id": SUBSCRIPTION,
-    "client_id": "11111111-2222-3333-4444-555555555555",
-    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
-    "secret": "sandbox-client-secret",
-    "cloud_environment": ARM,
-}
+SUBSCRIPTION = FAKE_SUBSCRIPTION
+AUTH = FAKE_AUTH
 RESOURCE_GROUP = f"/subscriptions/{SUBSCRIPTION}/resourceGroups"
 WORKSPACE = f"{RESOURCE_GROUP}/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw"
 STORES = f"{RESOURCE_GROUP}/rg-stores/providers/Microsoft.Kubernetes/connectedClusters"
