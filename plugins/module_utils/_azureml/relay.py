@@ -151,7 +151,7 @@ def ensure_relay(arm, target, location, create=True, check_mode=False, waiter=No
     return Relay(target, missing)
 
 
-def read_connection_string(arm, target, protect=None):
+def read_connection_string(arm, target, protect):
     """The rule's primary connection string (POST listKeys), for a write of the extension that sends it.
 
     `protect(values)` is called with the keys as soon as they are read, before anything else can print them.
@@ -166,8 +166,7 @@ def read_connection_string(arm, target, protect=None):
                 "its keys could not be read (404): it was deleted meanwhile, or is not ready yet. Re-run the task."
             ) from None
         raise
-    if protect is not None:
-        protect(_secrets(keys))
+    protect(_secrets(keys))
     if not keys.get("primaryConnectionString"):
         raise ArcMLError(f"Azure returned no primary connection string for the Relay rule {target.rule_path}.")
     return keys["primaryConnectionString"]
